@@ -1,0 +1,191 @@
+#!/bin/sh
+# Installs and builds what mingshi links against (DESIGN §2), idempotently:
+#   1. Debian packages from bookworm (compiler, cmake, SQLite, jansson, cmocka, …);
+#   2. a deb-src entry for trixie, so `apt-get source` can fetch mbedtls 3.6 and lws 4.3.5;
+#   3. those two source packages, verified against the sha256 in Debian's Sources index,
+#      with Debian's own patches and then ours (mk/patches/) applied;
+#   4. static builds of both into .deps/prefix.
+# Called by `make deps`; every step checks whether it is already done.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/.deps"
+prefix="$deps/prefix"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+MBEDTLS_VER=3.6.6
+LWS_VER=4.3.5
+APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch
+          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev openssl"
+
+say() { printf 'deps: %s\n' "$*"; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+
+# Root runs apt directly; anyone else goes through sudo.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_update_once() {
+	[ "$apt_updated" = 1 ] && return 0
+	say "apt-get update"
+	as_root apt-get update -qq || die "apt-get update failed"
+	apt_updated=1
+}
+
+install_packages() {
+	missing=""
+	for p in $APT_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	apt_update_once
+	say "installing:$missing"
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing ||
+		die "apt-get install failed for:$missing"
+}
+
+# deb-src for trixie only: bookworm's binary packages stay as they are.
+add_trixie_src() {
+	list=/etc/apt/sources.list.d/mingshi-trixie-src.sources
+	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ ||
+		! grep -rqs 'trixie' /etc/apt/sources.list.d/ /etc/apt/sources.list; then
+		say "adding the trixie deb-src entry ($list)"
+		printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' 'Suites: trixie' \
+			'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+			as_root tee "$list" >/dev/null
+		apt_updated=0
+	fi
+	if ! apt-cache showsrc "libwebsockets/trixie" >/dev/null 2>&1 ||
+		! apt-cache showsrc libwebsockets 2>/dev/null | grep -q "^Version: $LWS_VER"; then
+		apt_updated=0
+		apt_update_once
+	fi
+}
+
+# sha256 of FILE as the Sources index records it for source package PKG at upstream version VER.
+indexed_sha256() { # PKG VER FILE
+	apt-cache showsrc "$1" 2>/dev/null |
+		awk -v ver="$2" -v f="$3" '
+			/^Version: / { inver = index($2, ver) == 1 }
+			/^Checksums-Sha256:/ { insum = 1; next }
+			/^[A-Za-z-]+:/ { insum = 0 }
+			insum && inver && $3 == f { print $1; exit }'
+}
+
+verified() { # PKG VER FILE
+	want=$(indexed_sha256 "$1" "$2" "$3")
+	[ -n "$want" ] || return 1
+	[ -f "$deps/src/$3" ] || return 1
+	got=$(sha256sum "$deps/src/$3" | cut -d' ' -f1)
+	[ "$want" = "$got" ]
+}
+
+# Fetches the source package. `apt-get source` fetches each file on its own; when a mirror
+# lacks Debian's packaging files (seen here for lws 4.3.5-1+deb13u3) we still get the
+# upstream tarball, verified against the index, and say that Debian's patches are missing.
+fetch_source() { # PKG VER
+	mkdir -p "$deps/src"
+	(cd "$deps/src" && apt-get source -qq --download-only "$1/trixie" >/dev/null 2>&1) ||
+		say "apt-get source $1/trixie was incomplete; checking what arrived"
+	orig=$(cd "$deps/src" && ls "$1_$2.orig.tar."* 2>/dev/null | head -n 1)
+	[ -n "$orig" ] || die "could not fetch the $1 $2 source (apt-get source $1/trixie)"
+	verified "$1" "$2" "$orig" || die "$orig does not match the sha256 in Debian's Sources index"
+}
+
+# Unpacks PKG into .deps/PKG-VER, applying Debian's patch series (when its debian.tar
+# arrived and verifies) and then ours.
+unpack() { # PKG VER PATCH...
+	pkg=$1 ver=$2
+	shift 2
+	tree="$deps/$pkg-$ver"
+	rm -rf "$tree" "$deps/unpack"
+	mkdir -p "$deps/unpack"
+	orig=$(cd "$deps/src" && ls "${pkg}_$ver.orig.tar."* | head -n 1)
+	tar -xf "$deps/src/$orig" -C "$deps/unpack"
+	mv "$deps/unpack"/* "$tree"
+	rmdir "$deps/unpack"
+	debtar=$(cd "$deps/src" && ls "${pkg}_$ver-"*.debian.tar.* 2>/dev/null | tail -n 1)
+	if [ -n "$debtar" ] && verified "$pkg" "$ver" "$debtar"; then
+		tar -xf "$deps/src/$debtar" -C "$tree"
+		if [ -f "$tree/debian/patches/series" ]; then
+			grep -v '^#' "$tree/debian/patches/series" | while read -r p _; do
+				[ -n "$p" ] || continue
+				say "$pkg: Debian patch $p"
+				patch -s -d "$tree" -p1 <"$tree/debian/patches/$p" || die "Debian patch $p failed"
+			done
+		fi
+	else
+		say "WARNING: $pkg: Debian's packaging files could not be fetched; building the verified upstream tarball without Debian's patches"
+	fi
+	for p in "$@"; do
+		say "$pkg: our patch $(basename "$p")"
+		patch -s -d "$tree" -p1 <"$p" || die "patch $p failed"
+	done
+}
+
+build_mbedtls() {
+	unpack mbedtls "$MBEDTLS_VER" "$top/mk/patches/mbedtls-3.6-config.patch"
+	cmake -S "$deps/mbedtls-$MBEDTLS_VER" -B "$deps/build/mbedtls" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+		-DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
+		-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF >/dev/null
+	cmake --build "$deps/build/mbedtls" -j "$jobs" >/dev/null
+	cmake --install "$deps/build/mbedtls" >/dev/null
+}
+
+# lws's feature checks link test programs against MBEDTLS_LIBRARY & co., not against
+# LWS_MBEDTLS_LIBRARIES: without them every check fails quietly (ALPN, SNI, …).
+build_lws() {
+	unpack libwebsockets "$LWS_VER" "$top/mk/patches/lws-4.3.5-mbedtls-tls13.patch"
+	lib="$prefix/lib"
+	crypto="$lib/libmbedcrypto.a"
+	for extra in p256m everest; do
+		[ -f "$lib/lib$extra.a" ] && crypto="$crypto;$lib/lib$extra.a"
+	done
+	cmake -S "$deps/libwebsockets-$LWS_VER" -B "$deps/build/lws" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX="$prefix" -DLWS_STATIC_PIC=ON \
+		-DLWS_WITH_SHARED=OFF -DLWS_WITH_STATIC=ON -DLWS_WITHOUT_TESTAPPS=ON \
+		-DLWS_WITH_MINIMAL_EXAMPLES=OFF -DLWS_WITHOUT_EXTENSIONS=ON -DLWS_IPV6=ON \
+		-DLWS_WITH_HTTP2=OFF -DLWS_WITH_CUSTOM_HEADERS=ON -DLWS_WITH_HTTP_UNCOMMON_HEADERS=ON \
+		-DLWS_WITH_SSL=ON -DLWS_WITH_MBEDTLS=ON -DDISABLE_WERROR=ON \
+		-DLWS_MBEDTLS_INCLUDE_DIRS="$prefix/include" \
+		-DLWS_MBEDTLS_LIBRARIES="$lib/libmbedtls.a;$lib/libmbedx509.a;$crypto" \
+		-DMBEDTLS_LIBRARY="$lib/libmbedtls.a" -DMBEDX509_LIBRARY="$lib/libmbedx509.a" \
+		-DMBEDCRYPTO_LIBRARY="$crypto" >/dev/null
+	cfg="$deps/build/lws/lws_config.h"
+	for feat in LWS_HAVE_mbedtls_ssl_conf_alpn_protocols LWS_HAVE_mbedtls_ssl_get_alpn_protocol \
+		LWS_HAVE_mbedtls_ssl_conf_sni LWS_HAVE_mbedtls_x509_crt_parse_file LWS_HAVE_mbedtls_net_init; do
+		grep -q "^#define $feat" "$cfg" || die "lws feature check $feat failed (see $deps/build/lws/CMakeFiles/CMakeError.log)"
+	done
+	cmake --build "$deps/build/lws" -j "$jobs" >/dev/null
+	cmake --install "$deps/build/lws" >/dev/null
+}
+
+# The stamp names the recipe and patches that made .deps, so changing either rebuilds.
+recipe_hash() {
+	cat "$top/mk/deps.sh" "$top"/mk/patches/*.patch | sha256sum | cut -c1-16
+}
+
+main() {
+	install_packages
+	stamp="$deps/.built-$(recipe_hash)"
+	if [ -f "$stamp" ] && [ -f "$prefix/lib/libwebsockets.a" ]; then
+		return 0
+	fi
+	add_trixie_src
+	rm -rf "$deps/build" "$prefix" "$deps"/.built-*
+	fetch_source mbedtls "$MBEDTLS_VER"
+	fetch_source libwebsockets "$LWS_VER"
+	say "building mbedtls $MBEDTLS_VER"
+	build_mbedtls
+	say "building libwebsockets $LWS_VER"
+	build_lws
+	touch "$stamp"
+	say "done: static mbedtls $MBEDTLS_VER and libwebsockets $LWS_VER in $prefix"
+}
+
+main "$@"
