@@ -1,0 +1,124 @@
+# mingshi — build, run and test (README: `make run`, `make test`).
+#
+#   make            build/mingshi (release: -O2, warnings are errors)
+#   make deps       Debian packages, mbedtls + lws from trixie sources (.deps/), npm packages
+#   make run        deps + build, then serve the demo on https://127.0.0.1:8443
+#   make test       deps + builds, then every suite; ends with "N passed, N failed"
+#   make check      layer rules (STYLE 1) and clang-format
+#   make clean      remove build outputs (not .deps/)
+
+DEPS      := .deps
+PREFIX    := $(DEPS)/prefix
+DEPS_OK   := $(DEPS)/.ok
+NODE_OK   := tests/node_modules/.ok
+
+CC        ?= cc
+WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wno-format-nonliteral -Werror
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I$(PREFIX)/include -MMD -MP -g
+LIBS      := $(PREFIX)/lib/libwebsockets.a $(PREFIX)/lib/libmbedtls.a \
+             $(PREFIX)/lib/libmbedx509.a $(PREFIX)/lib/libmbedcrypto.a \
+             -lsqlite3 -ljansson -lpthread -lm
+
+# User CFLAGS append, never replace (STYLE 9).
+RELEASE_CFLAGS := $(BASEFLAGS) $(WARN) -O2 $(CFLAGS)
+SANITIZE       ?= address,undefined
+ASAN_CFLAGS    := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) \
+                  -fno-sanitize-recover=undefined $(CFLAGS)
+
+SRC        := $(sort $(wildcard src/core/*.c src/auth/*.c src/domain/*.c src/api/*.c src/net/*.c))
+MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+EMBED_SRC  := build/gen/embedded.c
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+REL_OBJ  := $(patsubst src/%.c,build/release/%.o,$(SRC)) build/release/gen/embedded.o
+ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(SRC)) build/asan/gen/embedded.o
+UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test test-unit test-api check clean install
+all: build/mingshi
+
+# ---- dependencies ------------------------------------------------------------------------
+
+deps: $(DEPS_OK) $(NODE_OK)
+
+$(DEPS_OK): mk/deps.sh $(wildcard mk/patches/*.patch)
+	mk/deps.sh
+	@touch $@
+
+$(NODE_OK): tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Every object needs the headers of .deps: build them first.
+$(REL_OBJ) $(ASAN_OBJ): | $(DEPS_OK)
+
+# ---- the binary --------------------------------------------------------------------------
+
+$(EMBED_SRC): mk/embed.sh $(MIGRATIONS) db/demo.sql db/common-passwords.txt
+	@mkdir -p $(dir $@)
+	mk/embed.sh $@ $(MIGRATIONS) -- db/demo.sql db/common-passwords.txt
+
+build/release/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+
+build/release/gen/embedded.o: $(EMBED_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+
+build/release/main.o: src/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+
+build/mingshi: build/release/main.o $(REL_OBJ)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+# ---- sanitizer build for the tests -------------------------------------------------------
+
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/asan/gen/embedded.o: $(EMBED_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/asan/main.o: src/main.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/asan/mingshi: build/asan/main.o $(ASAN_OBJ)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+build/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(LDFLAGS)
+
+# ---- run and test ------------------------------------------------------------------------
+
+run: deps build/mingshi
+	build/mingshi serve --data var --demo
+
+test: deps build/mingshi build/asan/mingshi $(UNIT_BIN)
+	@tests/run.sh $(UNIT_BIN)
+
+test-unit: deps $(UNIT_BIN)
+	@tests/run.sh --unit-only $(UNIT_BIN)
+
+test-api: deps build/mingshi build/asan/mingshi
+	@tests/run.sh --api-only
+
+check:
+	@! grep -rln 'libwebsockets.h' src/domain || { echo "check: domain/ includes lws"; exit 1; }
+	@! grep -rln 'sqlite3.h' src/api src/net || { echo "check: api/ or net/ includes sqlite3.h"; exit 1; }
+	@clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) $(UNIT_SRC)
+	@echo "check: ok"
+
+install: build/mingshi
+	install -D -m 0755 build/mingshi $(DESTDIR)/usr/local/bin/mingshi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+/* Entry points of the api/ layer for net/: set-up, the session check every request goes
+ * through, and the handlers the router maps routes to (one file per resource). */
+#ifndef MINGSHI_API_API_H
+#define MINGSHI_API_API_H
+
+#include "api/req.h"
+#include "core/app.h"
+
+/* Creates api/ state (login throttle). Returns ERR_OK or ERR_NOMEM. */
+enum err api_init(struct app *a);
+void api_free(struct app *a);
+
+/* Resolves the session named by the session cookie token (may be NULL) into r->authed,
+ * r->user, r->session; records activity at most once a minute through the writer. */
+void api_authenticate(struct req *r, const char *token);
+
+/* The same check for a WebSocket handshake: fills *u and *s. ERR_UNAUTHENTICATED if the
+ * token names no live session. */
+enum err api_ws_authenticate(struct app *a, const char *token, struct user *u, struct session *s);
+
+/* JSON of a user as GET /me and sign-in return it. New reference. */
+json_t *api_user_json(const struct user *u);
+
+/* session.c */
+void api_session_create(struct req *r);
+void api_session_delete(struct req *r);
+/* me.c */
+void api_me_get(struct req *r);
+void api_me_password(struct req *r);
+/* health.c */
+void api_healthz(struct req *r);
+void api_metrics(struct req *r);
+
+#endif

@@ -1,0 +1,40 @@
+/* The way results come back to the service thread (DESIGN §4). The writer and the worker pool
+ * post a finished job here and call wake() (net/ sets it to lws_cancel_service()); the service
+ * thread drains the queue on LWS_CALLBACK_EVENT_WAIT_CANCELLED and runs each done() there.
+ * struct completion is the first member of every job struct, so draining frees the whole job. */
+#ifndef MINGSHI_CORE_COMPLETION_H
+#define MINGSHI_CORE_COMPLETION_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* Runs on the service thread with the job's result. `arg` is the caller's, unchanged. */
+typedef void (*done_fn)(void *arg, enum err result);
+
+struct completion {
+	struct completion *next;
+	done_fn done; /* NULL: nothing to report, just free the job */
+	void *arg;
+	enum err result;
+};
+
+struct completions {
+	pthread_mutex_t mu;
+	struct completion *head, *tail;
+	void (*wake)(void *wake_arg); /* called after each post, from the posting thread */
+	void *wake_arg;
+};
+
+void completions_init(struct completions *q);
+void completions_destroy(struct completions *q);
+
+/* Appends c (taking ownership of the malloc'd job it heads) and wakes the service thread.
+ * Any thread. */
+void completions_post(struct completions *q, struct completion *c);
+
+/* Runs and frees everything posted so far; returns how many. Service thread only. */
+size_t completions_drain(struct completions *q);
+
+#endif

@@ -1,0 +1,71 @@
+/* SQLite connections: opening with the pragmas of DESIGN §2/§4, a per-connection cache of
+ * prepared statements, embedded migrations, and the online backup. Domain modules own their
+ * SQL and run it through db_stmt(); the service thread holds a read-only struct db, the writer
+ * thread the only read-write one. A struct db is used by one thread at a time. */
+#ifndef MINGSHI_CORE_DB_H
+#define MINGSHI_CORE_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct stmt_slot {
+	const char *sql; /* key: the address of a static SQL string */
+	sqlite3_stmt *stmt;
+};
+
+struct db {
+	sqlite3 *h;
+	struct stmt_slot *slots; /* open-addressing table keyed by sql pointer */
+	size_t nslots, used;
+	int readonly;
+};
+
+enum db_mode {
+	DB_READ_ONLY,  /* query_only; the service thread's connection */
+	DB_READ_WRITE, /* the writer's connection: WAL, synchronous=FULL */
+};
+
+/* Opens path (creating it only in DB_READ_WRITE mode) and applies the pragmas. On failure
+ * fills *e, leaves *db closed and returns e->err. */
+enum err db_open(struct db *db, const char *path, enum db_mode mode, struct error *e);
+
+/* Finalizes every cached statement and closes the connection. Safe on a closed db. */
+void db_close(struct db *db);
+
+/* The prepared statement for `sql`, which must be a string with static storage (its address
+ * is the cache key). The statement is reset and its bindings cleared; the caller steps it and
+ * must call db_done() before returning, so no read transaction stays open. Returns NULL (and
+ * logs the SQLite error) if it cannot be prepared. Borrowed: never finalize it. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* Resets a statement obtained from db_stmt() (ends its implicit read transaction). */
+void db_done(sqlite3_stmt *stmt);
+
+/* Runs one or more statements without results (pragmas, savepoints, scripts). Returns the
+ * SQLite result code; logs failures other than constraint violations. */
+int db_exec(struct db *db, const char *sql);
+
+/* Applies the embedded migrations that are not yet recorded in schema_migrations, each in its
+ * own transaction. Returns ERR_OK or fills *e. */
+enum err db_migrate(struct db *db, struct error *e);
+
+/* Highest applied migration number, 0 for an empty database, -1 on error. */
+int db_schema_version(struct db *db);
+
+/* Number of rows in `users` (used to decide whether --demo may load demo data), -1 on error. */
+int db_count_users(struct db *db);
+
+/* Copies the live database into out_path with SQLite's online backup API; safe while another
+ * process writes. Returns ERR_OK or fills *e. */
+enum err db_backup(struct db *db, const char *out_path, struct error *e);
+
+/* Maps a failed SQLite result code to our enum: SQLITE_FULL/IOERR → ERR_UNAVAILABLE,
+ * constraint → ERR_CONFLICT, else ERR_DB. */
+enum err db_err(int rc);
+
+/* Copy of a text column, or NULL for SQL NULL. Caller frees with free(). */
+char *db_col_strdup(sqlite3_stmt *stmt, int col);
+
+#endif

@@ -1,0 +1,44 @@
+/* JSON helpers on jansson for request validation (DESIGN §6: unknown fields rejected, each
+ * error names its field) and response bodies. Never a hand-written parser. */
+#ifndef MINGSHI_CORE_JSON_H
+#define MINGSHI_CORE_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* Parses a request body that must be one JSON object. Invalid JSON (including invalid UTF-8
+ * and duplicate keys) → ERR_INVALID_JSON; anything but an object → ERR_INVALID. Returns a new
+ * reference (caller json_decref()s) or NULL with *e filled. */
+json_t *json_parse_object(const char *body, size_t len, struct error *e);
+
+/* ERR_INVALID naming the first key of obj not in the NULL-terminated list `allowed`. */
+enum err json_only_fields(json_t *obj, const char *const *allowed, struct error *e);
+
+/* A string field of min..max characters (Unicode code points). Missing: ERR_INVALID when
+ * required, else *out = NULL and ERR_OK. Also refuses NUL bytes and control characters other
+ * than tab/newline. *out is borrowed from obj. */
+enum err json_get_string(json_t *obj, const char *key, bool required, size_t min, size_t max,
+			 const char **out, struct error *e);
+
+/* An integer field in lo..hi (a JSON number with a fraction or a string is refused). Missing:
+ * ERR_INVALID when required, else *present = false (present may be NULL when required). */
+enum err json_get_int(json_t *obj, const char *key, bool required, json_int_t lo, json_int_t hi,
+		      json_int_t *out, bool *present, struct error *e);
+
+/* Number of code points of a valid UTF-8 string. */
+size_t utf8_chars(const char *s);
+
+/* 1 if s (of n bytes) is valid UTF-8 without overlongs or surrogates. */
+int utf8_valid(const char *s, size_t n);
+
+/* `{"error":{"code":…,"message":…,"field":…}}` (field only when set). New reference. */
+json_t *json_error_body(const struct error *e);
+
+/* Compact UTF-8 serialisation. Returns malloc'd text (caller frees) and its length. Steals
+ * nothing: v keeps its reference. */
+char *json_dump(const json_t *v, size_t *len);
+
+#endif

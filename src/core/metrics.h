@@ -1,0 +1,48 @@
+/* Counters behind GET /metrics (Prometheus text format 0.0.4). Fields written by the writer
+ * thread or the pool are atomics; the rest belong to the service thread. */
+#ifndef MINGSHI_CORE_METRICS_H
+#define MINGSHI_CORE_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_COMMIT_BUCKETS 11
+#define METRICS_BATCH_BUCKETS 10
+
+struct route_stat {
+	const char *route; /* static pattern, e.g. "/api/v1/session" */
+	const char *method;
+	int status;
+	uint64_t count;
+};
+
+struct metrics {
+	/* writer thread */
+	atomic_uint_fast64_t commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last = +Inf */
+	atomic_uint_fast64_t commit_sum_us, commit_count;
+	atomic_uint_fast64_t batch_bucket[METRICS_BATCH_BUCKETS + 1];
+	atomic_uint_fast64_t batch_jobs_sum;
+	atomic_int_fast64_t writer_queue_depth;
+	/* worker pool */
+	atomic_int_fast64_t pool_queue_depth;
+	/* service thread */
+	int64_t open_http, open_ws;
+	uint64_t ws_frames_in, ws_frames_out, ws_queue_drops;
+	struct route_stat *routes;
+	size_t nroutes, cap_routes;
+};
+
+void metrics_init(struct metrics *m);
+void metrics_free(struct metrics *m);
+
+/* Writer thread: one COMMIT that took `us` microseconds for `jobs` jobs. */
+void metrics_observe_commit(struct metrics *m, int64_t us, size_t jobs);
+
+/* Service thread: one finished HTTP request. `route` and `method` must be static strings. */
+void metrics_count_request(struct metrics *m, const char *method, const char *route, int status);
+
+/* Renders every metric. Returns a malloc'd NUL-terminated string (caller frees) or NULL. */
+char *metrics_render(const struct metrics *m);
+
+#endif

@@ -1,0 +1,247 @@
+/* Group-committing writer thread; see writer.h. */
+#include "core/writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+struct writer_job {
+	struct completion c; /* first: completions_drain() frees the job through it */
+	struct writer_job *next;
+	writer_fn fn;
+};
+
+/* ---- queue --------------------------------------------------------------------------- */
+
+enum err writer_submit(struct writer *w, writer_fn fn, done_fn done, void *arg)
+{
+	struct writer_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return ERR_NOMEM;
+	j->fn = fn;
+	j->c.done = done;
+	j->c.arg = arg;
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		free(j);
+		return ERR_UNAVAILABLE;
+	}
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->depth++;
+	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return ERR_OK;
+}
+
+/* Detaches up to WRITER_MAX_BATCH jobs. Caller holds w->mu. */
+static struct writer_job *take_batch(struct writer *w)
+{
+	struct writer_job *first = w->head, *last = w->head;
+	size_t n = 1;
+
+	if (!first)
+		return NULL;
+	while (last->next && n < WRITER_MAX_BATCH) {
+		last = last->next;
+		n++;
+	}
+	w->head = last->next;
+	if (!w->head)
+		w->tail = NULL;
+	last->next = NULL;
+	w->depth -= n;
+	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
+	return first;
+}
+
+/* Puts jobs that did not fit in the time budget back at the front, in order. */
+static void return_jobs(struct writer *w, struct writer_job *rest)
+{
+	struct writer_job *last = rest;
+	size_t n = 1;
+
+	if (!rest)
+		return;
+	while (last->next) {
+		last = last->next;
+		n++;
+	}
+	pthread_mutex_lock(&w->mu);
+	last->next = w->head;
+	w->head = rest;
+	if (!w->tail)
+		w->tail = last;
+	w->depth += n;
+	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- one batch ----------------------------------------------------------------------- */
+
+/* Runs one job in its own savepoint. Returns its result; if SQLite rolled back the whole
+ * transaction underneath (I/O error, disk full), *txn_lost is set. */
+static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
+{
+	enum err r;
+
+	if (db_exec(&w->db, "SAVEPOINT job;") != SQLITE_OK)
+		return db_err(sqlite3_errcode(w->db.h));
+	r = j->fn(&w->db, j->c.arg);
+	if (sqlite3_get_autocommit(w->db.h)) {
+		*txn_lost = true;
+		return r == ERR_OK ? ERR_UNAVAILABLE : r;
+	}
+	if (r != ERR_OK)
+		db_exec(&w->db, "ROLLBACK TO job;");
+	db_exec(&w->db, "RELEASE job;");
+	return r;
+}
+
+static void post_all(struct writer *w, struct writer_job *list)
+{
+	struct writer_job *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		completions_post(w->completions, &list->c);
+	}
+}
+
+/* Marks every job in [from, to) as failed with `result` (their work was lost). */
+static void fail_range(struct writer_job *from, struct writer_job *to, enum err result)
+{
+	for (; from && from != to; from = from->next)
+		from->c.result = result;
+}
+
+/* Runs one transaction over `batch`: returns the unrun tail (time budget exhausted, or the
+ * transaction was lost and the rest must start over). */
+static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, size_t *ran)
+{
+	int64_t t0 = clock_mono_us();
+	struct writer_job *j = batch, *prev = NULL;
+	bool lost = false;
+	int rc;
+
+	*ran = 0;
+	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK) {
+		fail_range(batch, NULL, ERR_UNAVAILABLE);
+		*ran = 1;
+		return NULL;
+	}
+	for (; j; prev = j, j = j->next) {
+		if (*ran > 0 && clock_mono_us() - t0 > WRITER_BATCH_US)
+			break;
+		j->c.result = run_job(w, j, &lost);
+		(*ran)++;
+		if (lost) {
+			fail_range(batch, j, ERR_UNAVAILABLE);
+			prev = j;
+			j = j->next;
+			break;
+		}
+	}
+	if (prev)
+		prev->next = NULL;
+	if (!lost) {
+		int64_t c0 = clock_mono_us();
+
+		rc = db_exec(&w->db, "COMMIT;");
+		if (rc != SQLITE_OK) {
+			log_error("writer: COMMIT failed (%s); %zu jobs fail", sqlite3_errstr(rc), *ran);
+			db_exec(&w->db, "ROLLBACK;");
+			fail_range(batch, NULL, db_err(rc) == ERR_UNAVAILABLE ? ERR_UNAVAILABLE : ERR_DB);
+		}
+		metrics_observe_commit(w->metrics, clock_mono_us() - c0, *ran);
+	}
+	return j;
+}
+
+size_t writer_run_batch(struct writer *w)
+{
+	struct writer_job *batch, *rest;
+	size_t ran = 0;
+
+	pthread_mutex_lock(&w->mu);
+	batch = take_batch(w);
+	pthread_mutex_unlock(&w->mu);
+	if (!batch)
+		return 0;
+	rest = run_txn(w, batch, &ran);
+	post_all(w, batch);
+	return_jobs(w, rest);
+	return ran;
+}
+
+/* ---- thread -------------------------------------------------------------------------- */
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->head && w->stopping) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		pthread_mutex_unlock(&w->mu);
+		writer_run_batch(w);
+	}
+	return NULL;
+}
+
+void writer_init(struct writer *w, struct db *db, struct completions *c, struct metrics *m)
+{
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->db = *db;
+	memset(db, 0, sizeof(*db));
+	w->completions = c;
+	w->metrics = m;
+}
+
+enum err writer_start(struct writer *w, struct error *e)
+{
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		return error_set(e, ERR_INTERNAL, NULL, "cannot start the writer thread");
+	w->started = true;
+	return ERR_OK;
+}
+
+void writer_stop(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->started) {
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	while (writer_run_batch(w) > 0)
+		; /* without a thread (tests, CLI): run what is left */
+}
+
+void writer_close(struct writer *w)
+{
+	if (w->db.h) {
+		/* Fold the WAL back into the main file so a stopped server leaves one file. */
+		sqlite3_wal_checkpoint_v2(w->db.h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		db_close(&w->db);
+	}
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}

@@ -1,0 +1,63 @@
+/* The writer thread (DESIGN §4): owner of the only read-write SQLite connection. Every write
+ * is a job; the writer runs the jobs that are waiting (up to WRITER_MAX_BATCH, or
+ * WRITER_BATCH_US of work) in one transaction, each inside its own SAVEPOINT so a failing job
+ * rolls back alone, COMMITs once (one fsync for the batch, synchronous=FULL), and only then
+ * posts the completions to the service thread. */
+#ifndef MINGSHI_CORE_WRITER_H
+#define MINGSHI_CORE_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/completion.h"
+#include "core/db.h"
+#include "core/metrics.h"
+
+#define WRITER_MAX_BATCH 512
+#define WRITER_BATCH_US 2000
+
+/* Runs on the writer thread inside a SAVEPOINT. Returns ERR_OK to keep its changes, anything
+ * else to roll them back (the batch's other jobs are unaffected). It may write results into
+ * its arg for done() to read; it must not touch lws or service-thread state. */
+typedef enum err (*writer_fn)(struct db *db, void *arg);
+
+struct writer_job;
+
+struct writer {
+	struct db db;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct writer_job *head, *tail;
+	size_t depth;
+	bool stopping, started;
+	struct completions *completions;
+	struct metrics *metrics;
+};
+
+/* Takes ownership of db (an open DB_READ_WRITE connection, already migrated) and prepares the
+ * queue. Until writer_start() the jobs run only through writer_run_batch() on the caller's
+ * thread, which is how unit tests and the command-line tools use it. */
+void writer_init(struct writer *w, struct db *db, struct completions *c, struct metrics *m);
+
+/* Starts the writer thread. Returns ERR_OK or fills *e. */
+enum err writer_start(struct writer *w, struct error *e);
+
+/* Queues fn(db, arg); when committed (or failed), done(arg, result) runs on the service
+ * thread. done may be NULL. The arg is borrowed until done runs. Returns ERR_UNAVAILABLE if
+ * the writer is stopping, ERR_NOMEM if the job cannot be allocated; done is then not called. */
+enum err writer_submit(struct writer *w, writer_fn fn, done_fn done, void *arg);
+
+/* Refuses new jobs, lets the thread commit every queued job (posting their completions) and
+ * joins it. Idempotent. The caller drains the completions. */
+void writer_stop(struct writer *w);
+
+/* After writer_stop(): checkpoints the WAL (TRUNCATE) and closes the connection. */
+void writer_close(struct writer *w);
+
+/* Runs one batch on the calling thread exactly as the thread would; returns the number of
+ * jobs it ran. For callers without the thread (tests, CLI). */
+size_t writer_run_batch(struct writer *w);
+
+#endif

@@ -1,0 +1,523 @@
+/* HTTP requests; see http.h.
+ *
+ * Life of a request: LWS_CALLBACK_HTTP parses it into a struct req and runs the checks; when a
+ * body follows, HTTP_BODY collects it (≤ 1 MiB) and HTTP_BODY_COMPLETION runs the handler;
+ * otherwise the handler runs at once. A handler that waits for the writer or pool holds the
+ * req; its completion (drained on EVENT_WAIT_CANCELLED) replies and releases it. The response
+ * goes out from HTTP_WRITEABLE: headers in one callback, then the body in ≤ 16 KiB pieces. */
+#include "net/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "auth/token.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/server.h"
+#include "net/static.h"
+#include "net/ws.h"
+
+#define TX_CHUNK 16384
+
+static const char CSP[] =
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+	"frame-ancestors 'none'; form-action 'self'";
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+		      unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+int http_add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end, bool html)
+{
+	if (add_header(wsi, "strict-transport-security:", "max-age=63072000; includeSubDomains", p,
+		       end) ||
+	    add_header(wsi, "x-content-type-options:", "nosniff", p, end) ||
+	    add_header(wsi, "referrer-policy:", "same-origin", p, end) ||
+	    add_header(wsi, "x-frame-options:", "DENY", p, end))
+		return -1;
+	return html ? add_header(wsi, "content-security-policy:", CSP, p, end) : 0;
+}
+
+/* ---- request objects ----------------------------------------------------------------- */
+
+static void req_free(struct req *r)
+{
+	for (size_t i = 0; i < r->nquery; i++) {
+		free(r->query[i].key);
+		free(r->query[i].val);
+	}
+	free(r->body);
+	free(r->out);
+	free(r);
+}
+
+static void send_response(struct http_conn *c);
+
+/* api/'s req_release() lands here: send now, or drop if the client left meanwhile. */
+static void req_finish(struct req *r)
+{
+	struct http_conn *c = r->conn;
+
+	if (!c) {
+		req_free(r);
+		return;
+	}
+	send_response(c);
+}
+
+static enum http_method method_of(struct lws *wsi)
+{
+	char *uri;
+	int len;
+
+	switch (lws_http_get_uri_and_method(wsi, &uri, &len)) {
+	case LWSHUMETH_GET:
+		return HTTP_GET;
+	case LWSHUMETH_POST:
+		return HTTP_POST;
+	case LWSHUMETH_PUT:
+		return HTTP_PUT;
+	case LWSHUMETH_PATCH:
+		return HTTP_PATCH;
+	case LWSHUMETH_DELETE:
+		return HTTP_DELETE;
+	default:
+		return HTTP_OTHER;
+	}
+}
+
+static void parse_query(struct lws *wsi, struct req *r)
+{
+	char frag[1024];
+
+	for (int i = 0; r->nquery < REQ_MAX_QUERY; i++) {
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+		char *eq;
+
+		if (n < 0)
+			break;
+		eq = strchr(frag, '=');
+		if (eq)
+			*eq = '\0';
+		r->query[r->nquery].key = strdup(frag);
+		r->query[r->nquery].val = strdup(eq ? eq + 1 : "");
+		if (!r->query[r->nquery].key || !r->query[r->nquery].val)
+			break;
+		r->nquery++;
+	}
+}
+
+static struct req *req_new(struct http_conn *c, const char *path)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->app = server_of(c->wsi)->app;
+	r->conn = c;
+	r->finish = req_finish;
+	r->method = method_of(c->wsi);
+	r->no_store = true;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	lws_get_peer_simple(c->wsi, r->peer, sizeof(r->peer));
+	if (lws_hdr_copy(c->wsi, r->user_agent, sizeof(r->user_agent), WSI_TOKEN_HTTP_USER_AGENT) < 0)
+		r->user_agent[0] = '\0';
+	parse_query(c->wsi, r);
+	return r;
+}
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+static void send_response(struct http_conn *c)
+{
+	struct req *r = c->req;
+	struct server *s = server_of(c->wsi);
+
+	c->tx = malloc(LWS_PRE + r->out_len + 1);
+	if (!c->tx) {
+		r->out_len = 0; /* headers only: better than hanging */
+	} else if (r->out_len) {
+		memcpy(c->tx + LWS_PRE, r->out, r->out_len);
+	}
+	c->tx_len = r->out_len;
+	c->tx_sent = 0;
+	c->headers_sent = false;
+	c->answered = true;
+	metrics_count_request(&s->app->metrics, http_method_name(r->method),
+			      r->route ? r->route : "other", r->status);
+	if (r->route && strcmp(r->route, "/metrics") && strcmp(r->route, "/healthz"))
+		log_info("%s %s %d %.1fms %s", http_method_name(r->method), r->path, r->status,
+			 (double)(clock_mono_us() - c->started_us) / 1000.0, r->peer);
+	lws_callback_on_writable(c->wsi);
+}
+
+static void reply_now(struct http_conn *c, enum err code, const char *field, const char *msg)
+{
+	reply_err(c->req, code, field, "%s", msg ? msg : err_default_message(code));
+	if (c->expect_body && code != ERR_TOO_LARGE) {
+		c->early_reply = true; /* answer once the body has been read and dropped */
+		return;
+	}
+	send_response(c);
+}
+
+static int write_headers(struct http_conn *c)
+{
+	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
+					   *end = buf + sizeof(buf) - 1;
+	struct req *r = c->req;
+	bool html = r->content_type && !strncmp(r->content_type, "text/html", 9);
+
+	if (lws_add_http_header_status(c->wsi, (unsigned)r->status, &p, end) ||
+	    http_add_security_headers(c->wsi, &p, end, html) ||
+	    (r->content_type && add_header(c->wsi, "content-type:", r->content_type, &p, end)) ||
+	    (r->no_store && add_header(c->wsi, "cache-control:", "no-store", &p, end)) ||
+	    (r->set_cookie[0] && add_header(c->wsi, "set-cookie:", r->set_cookie, &p, end)) ||
+	    (c->close_after && add_header(c->wsi, "connection:", "close", &p, end)) ||
+	    lws_add_http_header_content_length(c->wsi, c->tx_len, &p, end))
+		return -1;
+	if (r->extra_headers[0]) {
+		size_t n = strlen(r->extra_headers);
+
+		if ((size_t)(end - p) < n)
+			return -1;
+		memcpy(p, r->extra_headers, n);
+		p += n;
+	}
+	if (lws_finalize_http_header(c->wsi, &p, end))
+		return -1;
+	c->headers_sent = true;
+	return lws_write(c->wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ? -1 : 0;
+}
+
+/* The transaction is over: free it and get ready for the next one (or close). */
+static int complete(struct http_conn *c)
+{
+	struct server *s = server_of(c->wsi);
+
+	req_free(c->req);
+	c->req = NULL;
+	free(c->tx);
+	c->tx = NULL;
+	s->pending_requests--;
+	if (c->close_after)
+		return -1;
+	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+static int on_writeable(struct http_conn *c)
+{
+	size_t n;
+
+	if (!c->req || !c->tx)
+		return 0;
+	if (!c->headers_sent) {
+		if (write_headers(c) < 0)
+			return -1;
+		if (c->tx_len == 0)
+			return complete(c);
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	n = c->tx_len - c->tx_sent;
+	if (n > TX_CHUNK)
+		n = TX_CHUNK;
+	if (lws_write(c->wsi, c->tx + LWS_PRE + c->tx_sent, n,
+		      c->tx_sent + n == c->tx_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+		return -1;
+	c->tx_sent += n;
+	if (c->tx_sent == c->tx_len)
+		return complete(c);
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* ---- checks before the handler ------------------------------------------------------- */
+
+static int header(struct lws *wsi, enum lws_token_indexes t, char *out, int cap)
+{
+	if (lws_hdr_copy(wsi, out, cap, t) < 0) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static bool changes_state(enum http_method m)
+{
+	return m != HTTP_GET;
+}
+
+/* Origin must be allowed when present (DESIGN §6). */
+static bool origin_ok(struct http_conn *c)
+{
+	char origin[256];
+
+	if (header(c->wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin)) < 0 || !origin[0])
+		return true;
+	return config_origin_allowed(&server_of(c->wsi)->app->cfg, origin);
+}
+
+static bool content_type_ok(struct http_conn *c)
+{
+	char ctype[128];
+	const char *want = c->route->flags & ROUTE_CSV_BODY ? "text/csv" : "application/json";
+	size_t n = strlen(want);
+
+	header(c->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, ctype, sizeof(ctype));
+	return !strncasecmp(ctype, want, n) && (ctype[n] == '\0' || ctype[n] == ';');
+}
+
+static void authenticate(struct http_conn *c)
+{
+	char cookie[4096], token[TOKEN_B64_MAX];
+
+	if (header(c->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie)) == 0 &&
+	    token_from_cookie(cookie, token) == 0)
+		api_authenticate(c->req, token);
+}
+
+static bool csrf_ok(struct http_conn *c)
+{
+	char sent[128];
+
+	if (lws_hdr_custom_copy(c->wsi, sent, sizeof(sent), "x-csrf-token:", 13) < 0)
+		return false;
+	return token_csrf_ok(sent, c->req->session.csrf);
+}
+
+/* Content-Length, or -1 when absent. */
+static long long content_length(struct http_conn *c)
+{
+	char v[32];
+
+	if (header(c->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, v, sizeof(v)) < 0 || !v[0])
+		return -1;
+	return atoll(v);
+}
+
+/* Runs the DESIGN §6 checks in order; on failure replies and returns false. */
+static bool precheck(struct http_conn *c, long long clen)
+{
+	struct req *r = c->req;
+	const struct route *rt = c->route;
+
+	if (clen > REQ_BODY_MAX) {
+		c->close_after = true;
+		reply_now(c, ERR_TOO_LARGE, NULL, NULL);
+		return false;
+	}
+	if (changes_state(r->method) && !origin_ok(c)) {
+		reply_now(c, ERR_FORBIDDEN, NULL, "this Origin is not allowed");
+		return false;
+	}
+	authenticate(c);
+	if (rt->roles != ROLES_PUBLIC && !r->authed) {
+		reply_now(c, ERR_UNAUTHENTICATED, NULL, NULL);
+		return false;
+	}
+	if (rt->roles != ROLES_PUBLIC && !(rt->roles & ROLE_BIT(r->user.role))) {
+		reply_now(c, ERR_FORBIDDEN, NULL, NULL);
+		return false;
+	}
+	if (changes_state(r->method) && !(rt->flags & ROUTE_NO_CSRF) && !csrf_ok(c)) {
+		reply_now(c, ERR_CSRF, NULL, NULL);
+		return false;
+	}
+	if (clen > 0 && !content_type_ok(c)) {
+		reply_now(c, ERR_MEDIA_TYPE, NULL, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void run_handler(struct http_conn *c)
+{
+	struct req *r = c->req;
+
+	c->route->handler(r);
+	if (r->holds == 0)
+		send_response(c);
+}
+
+/* ---- callbacks ----------------------------------------------------------------------- */
+
+static int route_request(struct http_conn *c, struct req *r)
+{
+	char allow[64];
+	enum route_match m;
+	long long clen = content_length(c);
+
+	m = router_match(r->method, r->path, &c->route, r->ids, &r->nids, allow, sizeof(allow));
+	if (m == MATCH_FOUND)
+		r->route = c->route->pattern;
+	/* Body callbacks follow a positive Content-Length, and an explicit 0 on POST. */
+	c->expect_body = clen > 0 || (clen == 0 && r->method == HTTP_POST);
+	if (lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		c->close_after = true;
+		c->expect_body = false;
+		reply_now(c, ERR_INVALID, NULL, "send request bodies with a Content-Length");
+		return 0;
+	}
+	if (server_of(c->wsi)->stopping) {
+		c->close_after = true;
+		c->expect_body = false;
+		reply_now(c, ERR_UNAVAILABLE, NULL, "the server is shutting down");
+		return 0;
+	}
+	if (m == MATCH_NO_PATH) {
+		reply_now(c, ERR_NOT_FOUND, NULL, NULL);
+		return 0;
+	}
+	if (m == MATCH_NO_METHOD) {
+		reply_header(r, "Allow", allow);
+		reply_now(c, ERR_METHOD, NULL, NULL);
+		return 0;
+	}
+	if (precheck(c, clen) && !c->expect_body)
+		run_handler(c);
+	return 0;
+}
+
+static bool is_api_path(const char *path)
+{
+	return !strncmp(path, "/api/", 5) || !strcmp(path, "/api") || !strcmp(path, "/healthz") ||
+	       !strcmp(path, "/metrics");
+}
+
+static int on_http(struct http_conn *c, const char *path)
+{
+	struct server *s = server_of(c->wsi);
+
+	c->started_us = clock_mono_us();
+	c->expect_body = c->early_reply = c->close_after = c->answered = false;
+	if (!is_api_path(path))
+		return static_serve(c->wsi, s, path);
+	c->req = req_new(c, path);
+	if (!c->req)
+		return -1;
+	s->pending_requests++;
+	return route_request(c, c->req);
+}
+
+static int on_body(struct http_conn *c, const char *in, size_t len)
+{
+	struct req *r = c->req;
+	char *grown;
+
+	if (!r || c->early_reply || c->answered || len == 0)
+		return 0; /* dropped: the answer is already decided */
+	if (r->body_len + len > REQ_BODY_MAX) {
+		c->close_after = true;
+		c->expect_body = false;
+		reply_now(c, ERR_TOO_LARGE, NULL, NULL);
+		return 0;
+	}
+	grown = realloc(r->body, r->body_len + len + 1);
+	if (!grown)
+		return -1;
+	memcpy(grown + r->body_len, in, len);
+	r->body = grown;
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return 0;
+}
+
+static int on_body_done(struct http_conn *c)
+{
+	if (!c->req || c->answered)
+		return 0; /* already answered (413) */
+	if (c->early_reply) {
+		send_response(c);
+		return 0;
+	}
+	run_handler(c);
+	return 0;
+}
+
+static void on_closed(struct http_conn *c)
+{
+	struct server *s = server_of(c->wsi);
+	struct req *r = c->req;
+
+	if (c->counted) {
+		s->app->metrics.open_http--;
+		c->counted = false;
+	}
+	c->req = NULL;
+	free(c->tx);
+	c->tx = NULL;
+	if (!r)
+		return;
+	s->pending_requests--;
+	r->conn = NULL;
+	if (r->holds == 0)
+		req_free(r); /* else the job's completion frees it */
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		  size_t len)
+{
+	struct http_conn *c = user;
+	struct server *s;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		s = lws_context_user(lws_get_context(wsi));
+		if (s)
+			completions_drain(&s->app->completions);
+		return 0;
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		if (c && !c->counted) {
+			c->wsi = wsi;
+			c->counted = true;
+			server_of(wsi)->app->metrics.open_http++;
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		c->wsi = wsi;
+		return on_http(c, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(c, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return on_body_done(c);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return on_writeable(c);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return ws_confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (c && c->wsi)
+			on_closed(c);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+int http_write_simple(struct lws *wsi, int status, const char *json_body)
+{
+	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
+					   *end = buf + sizeof(buf) - 1;
+	size_t n = strlen(json_body);
+
+	if (lws_add_http_header_status(wsi, (unsigned)status, &p, end) ||
+	    http_add_security_headers(wsi, &p, end, false) ||
+	    add_header(wsi, "content-type:", "application/json; charset=utf-8", &p, end) ||
+	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
+	    lws_add_http_header_content_length(wsi, n, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < n)
+		return -1;
+	memcpy(p, json_body, n);
+	p += n;
+	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ? -1 : 0;
+}

@@ -1,0 +1,93 @@
+/* The route table and its matcher; see router.h. */
+#include "net/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+
+static const struct route ROUTES[] = {
+	{HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0},
+	{HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0},
+	{HTTP_POST, "/api/v1/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF},
+	{HTTP_DELETE, "/api/v1/session", api_session_delete, ROLES_SIGNED_IN, 0},
+	{HTTP_GET, "/api/v1/me", api_me_get, ROLES_SIGNED_IN, 0},
+	{HTTP_POST, "/api/v1/me/password", api_me_password, ROLES_SIGNED_IN, 0},
+};
+
+const struct route *router_routes(size_t *n)
+{
+	*n = sizeof(ROUTES) / sizeof(ROUTES[0]);
+	return ROUTES;
+}
+
+const char *http_method_name(enum http_method m)
+{
+	static const char *const NAMES[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OTHER"};
+
+	return m <= HTTP_OTHER ? NAMES[m] : "OTHER";
+}
+
+/* A positive decimal without leading zeros that fits in 53 bits (a JSON-safe integer). */
+static int parse_id(const char *s, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (n == 0 || n > 16 || s[0] == '0')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > ((int64_t)1 << 53))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Matches path against pattern segment by segment, collecting {id} values. */
+static int path_matches(const char *pattern, const char *path, int64_t ids[], size_t *nids)
+{
+	*nids = 0;
+	while (*pattern && *path) {
+		const char *pe = strchr(pattern + 1, '/'), *se = strchr(path + 1, '/');
+		size_t pn = pe ? (size_t)(pe - pattern) : strlen(pattern);
+		size_t sn = se ? (size_t)(se - path) : strlen(path);
+
+		if (pn == 5 && !strncmp(pattern, "/{id}", 5)) {
+			if (*nids == REQ_MAX_IDS || sn < 2 || parse_id(path + 1, sn - 1, &ids[*nids]))
+				return 0;
+			(*nids)++;
+		} else if (pn != sn || strncmp(pattern, path, pn) != 0) {
+			return 0;
+		}
+		pattern += pn;
+		path += sn;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+enum route_match router_match(enum http_method method, const char *path, const struct route **out,
+			      int64_t ids[REQ_MAX_IDS], size_t *nids, char *allow, size_t allow_cap)
+{
+	int64_t scratch[REQ_MAX_IDS];
+	size_t nscratch, used = 0;
+	int path_seen = 0;
+
+	allow[0] = '\0';
+	for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++) {
+		if (!path_matches(ROUTES[i].pattern, path, scratch, &nscratch))
+			continue;
+		if (ROUTES[i].method == method) {
+			*out = &ROUTES[i];
+			memcpy(ids, scratch, sizeof(scratch));
+			*nids = nscratch;
+			return MATCH_FOUND;
+		}
+		path_seen = 1;
+		used += (size_t)snprintf(allow + used, used < allow_cap ? allow_cap - used : 0, "%s%s",
+					 used ? ", " : "", http_method_name(ROUTES[i].method));
+	}
+	return path_seen ? MATCH_NO_METHOD : MATCH_NO_PATH;
+}

@@ -1,0 +1,208 @@
+/* lws context, vhost, service loop and shutdown; see server.h. */
+#include "net/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <psa/crypto.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/http.h"
+#include "net/ws.h"
+
+/* The signal handler's only way to the loop: a flag and the context to wake. */
+static volatile sig_atomic_t got_signal;
+static struct lws_context *signal_ctx;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	if (signal_ctx)
+		lws_cancel_service(signal_ctx);
+}
+
+static void wake_service(void *arg)
+{
+	lws_cancel_service((struct lws_context *)arg);
+}
+
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
+		(int)n, line);
+}
+
+static const struct lws_protocols PROTOCOLS[] = {
+	{"http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0},
+	{WS_PROTOCOL_NAME, ws_callback, sizeof(struct ws_conn), WS_RX_BUFFER, 0, NULL, 0},
+	LWS_PROTOCOL_LIST_TERM};
+
+/* WebSocket keep-alive: ping after 30 s of silence, hang up after 60 s. */
+static const lws_retry_bo_t RETRY = {
+	.secs_since_valid_ping = 30,
+	.secs_since_valid_hangup = 60,
+};
+
+struct server *server_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+/* lws reports a busy port deep inside vhost creation; find out first, for a clear message. */
+static int check_port(const char *host, int port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+	char service[8];
+	int fd, one = 1, rc;
+
+	snprintf(service, sizeof(service), "%d", port);
+	rc = getaddrinfo(host, service, &hints, &ai);
+	if (rc != 0) {
+		log_error("cannot listen on %s:%d: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
+		if (rc != 0)
+			log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return fd < 0 ? -1 : rc;
+}
+
+static int create_context(struct server *s)
+{
+	struct lws_context_creation_info info;
+	const struct config *cfg = &s->app->cfg;
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.user = s;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.max_http_header_data = 8192;
+	info.timeout_secs = 20;
+	info.keepalive_timeout = 30;
+	s->ctx = lws_create_context(&info);
+	if (!s->ctx)
+		return -1;
+	info.port = cfg->port;
+	info.iface = cfg->listen_host;
+	info.vhost_name = "mingshi";
+	info.protocols = PROTOCOLS;
+	info.ssl_cert_filepath = s->app->cert_path;
+	info.ssl_private_key_filepath = s->app->key_path;
+	info.retry_and_idle_policy = &RETRY;
+	s->vhost = lws_create_vhost(s->ctx, &info);
+	return s->vhost ? 0 : -1;
+}
+
+static void install_signals(struct lws_context *ctx)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	signal_ctx = ctx;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Service the loop until cond() holds or the deadline passes. */
+static void service_until(struct server *s, int (*cond)(struct server *), int64_t max_us)
+{
+	int64_t end = clock_mono_us() + max_us;
+
+	while (!cond(s) && clock_mono_us() < end) {
+		completions_drain(&s->app->completions);
+		lws_service(s->ctx, 0);
+	}
+}
+
+static int no_pending(struct server *s)
+{
+	return s->pending_requests == 0;
+}
+
+static int no_websockets(struct server *s)
+{
+	return s->ws_list == NULL;
+}
+
+/* DESIGN §4: stop accepting, let the writer commit what it holds, answer or ack it, close
+ * sockets with 1001, checkpoint the WAL. */
+static void shutdown_server(struct server *s)
+{
+	log_info("shutting down (signal %d)", (int)got_signal);
+	s->stopping = true;
+	app_quiesce(s->app);
+	service_until(s, no_pending, 3 * 1000000);
+	ws_close_all(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	service_until(s, no_websockets, 2 * 1000000);
+}
+
+int server_run(struct app *app)
+{
+	struct server s;
+	int rc = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.app = app;
+	app->server = &s;
+	if (!realpath(app->cfg.web_dir, s.web_root)) {
+		log_error("cannot open the web directory %s: %s", app->cfg.web_dir, strerror(errno));
+		return 1;
+	}
+	lws_set_log_level(log_get_level() == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
+			  lws_log);
+	/* mbedtls 3.6's TLS 1.3 needs PSA ready before the first handshake (DESIGN §2). */
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		log_error("cannot initialise PSA crypto");
+		return 1;
+	}
+	if (check_port(app->cfg.listen_host, app->cfg.port) != 0)
+		return 1;
+	if (api_init(app) != ERR_OK || create_context(&s) != 0) {
+		log_error("cannot start the TLS listener on %s:%d (see the lws error above)",
+			  app->cfg.listen_host, app->cfg.port);
+		goto out;
+	}
+	app->completions.wake = wake_service;
+	app->completions.wake_arg = s.ctx;
+	app->end_user_sockets = ws_end_user;
+	app->end_session_sockets = ws_end_session;
+	install_signals(s.ctx);
+	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);
+	while (!got_signal) {
+		if (lws_service(s.ctx, 0) < 0)
+			break;
+	}
+	shutdown_server(&s);
+	rc = 0;
+out:
+	signal_ctx = NULL;
+	if (s.ctx)
+		lws_context_destroy(s.ctx);
+	app->completions.wake = NULL;
+	app->server = NULL;
+	api_free(app);
+	return rc;
+}

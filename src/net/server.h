@@ -1,0 +1,32 @@
+/* The lws context and vhost: TLS, the two protocols ("http" and "mingshi.v1"), the service
+ * loop and the shutdown sequence of DESIGN §4. main() calls server_run(); the rest of net/
+ * reaches shared state through struct server. */
+#ifndef MINGSHI_NET_SERVER_H
+#define MINGSHI_NET_SERVER_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+
+#include "core/app.h"
+
+struct ws_conn;
+
+struct server {
+	struct app *app;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */
+	size_t ws_count;
+	int pending_requests;    /* HTTP requests whose response is not yet written */
+	bool stopping;           /* shutting down: refuse new requests with 503 */
+	char web_root[4096];     /* realpath of cfg.web_dir */
+};
+
+/* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit
+ * code (0 after a clean shutdown, 1 if it could not start; the reason is logged in one line). */
+int server_run(struct app *app);
+
+/* The struct server of a connection. */
+struct server *server_of(struct lws *wsi);
+
+#endif

@@ -1,0 +1,381 @@
+/* WebSocket connections; see ws.h. */
+#include "net/ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "auth/token.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "net/http.h"
+#include "net/server.h"
+
+/* ---- frames and queues --------------------------------------------------------------- */
+
+struct ws_buf *ws_buf_json(const json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+	size_t n = text ? strlen(text) : 0;
+	struct ws_buf *b = text ? malloc(sizeof(*b) + LWS_PRE + n) : NULL;
+
+	if (b) {
+		b->refs = 1;
+		b->len = n;
+		memcpy(b->data + LWS_PRE, text, n);
+	}
+	free(text);
+	return b;
+}
+
+void ws_buf_unref(struct ws_buf *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
+static void queue_clear(struct ws_conn *c)
+{
+	struct ws_out *o = c->out_head, *next;
+
+	for (; o; o = next) {
+		next = o->next;
+		ws_buf_unref(o->buf);
+		free(o);
+	}
+	c->out_head = c->out_tail = NULL;
+	c->out_frames = c->out_bytes = 0;
+}
+
+void ws_close(struct ws_conn *c, int code, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	lws_callback_on_writable(c->wsi);
+}
+
+void ws_queue(struct ws_conn *c, struct ws_buf *b)
+{
+	struct ws_out *o;
+
+	if (c->closing)
+		return;
+	if (c->out_frames >= WS_QUEUE_MAX_FRAMES || c->out_bytes + b->len > WS_QUEUE_MAX_BYTES) {
+		c->srv->app->metrics.ws_queue_drops++;
+		queue_clear(c);
+		ws_close(c, WS_CLOSE_TRY_AGAIN_LATER, "too slow; rejoin with since");
+		return;
+	}
+	o = malloc(sizeof(*o));
+	if (!o)
+		return;
+	b->refs++;
+	o->buf = b;
+	o->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = o;
+	else
+		c->out_head = o;
+	c->out_tail = o;
+	c->out_frames++;
+	c->out_bytes += b->len;
+	lws_callback_on_writable(c->wsi);
+}
+
+void ws_send_json(struct ws_conn *c, const json_t *v)
+{
+	struct ws_buf *b = ws_buf_json(v);
+
+	if (b) {
+		ws_queue(c, b);
+		ws_buf_unref(b);
+	}
+}
+
+static void send_error(struct ws_conn *c, const struct error *e, const char *client_id)
+{
+	json_t *v = json_pack("{s:s, s:s, s:s}", "type", "error", "code", err_ws_code(e), "message",
+			      e->message[0] ? e->message : err_default_message(e->err));
+
+	if (v && client_id)
+		json_object_set_new(v, "client_id", json_string(client_id));
+	if (v)
+		ws_send_json(c, v);
+	json_decref(v);
+}
+
+/* One frame per WRITEABLE callback (lws README.coding). */
+static int on_writeable(struct ws_conn *c)
+{
+	struct ws_out *o = c->out_head;
+
+	if (c->closing) {
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (!o)
+		return 0;
+	if (lws_write(c->wsi, o->buf->data + LWS_PRE, o->buf->len, LWS_WRITE_TEXT) <
+	    (int)o->buf->len)
+		return -1;
+	c->srv->app->metrics.ws_frames_out++;
+	c->out_head = o->next;
+	if (!c->out_head)
+		c->out_tail = NULL;
+	c->out_frames--;
+	c->out_bytes -= o->buf->len;
+	ws_buf_unref(o->buf);
+	free(o);
+	if (c->out_head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* ---- messages ------------------------------------------------------------------------ */
+
+typedef void (*ws_handler)(struct ws_conn *c, json_t *msg);
+
+static void on_ping(struct ws_conn *c, json_t *msg)
+{
+	static const char *const FIELDS[] = {"type", NULL};
+	struct error e;
+	json_t *pong;
+
+	if (json_only_fields(msg, FIELDS, &e) != ERR_OK) {
+		send_error(c, &e, NULL);
+		return;
+	}
+	pong = json_pack("{s:s}", "type", "pong");
+	ws_send_json(c, pong);
+	json_decref(pong);
+}
+
+static const struct {
+	const char *type;
+	ws_handler fn;
+} WS_HANDLERS[] = {
+	{"ping", on_ping},
+};
+
+static void dispatch(struct ws_conn *c, const char *text, size_t len)
+{
+	json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	struct error e;
+
+	if (!json_is_object(msg) || !type) {
+		error_set(&e, ERR_INVALID, NULL, "send one JSON object with a string \"type\"");
+		send_error(c, &e, NULL);
+		json_decref(msg);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(WS_HANDLERS) / sizeof(WS_HANDLERS[0]); i++) {
+		if (!strcmp(WS_HANDLERS[i].type, type)) {
+			WS_HANDLERS[i].fn(c, msg);
+			json_decref(msg);
+			return;
+		}
+	}
+	error_set(&e, ERR_INVALID, "type", "unknown type '%.32s'", type);
+	send_error(c, &e, json_string_value(json_object_get(msg, "client_id")));
+	json_decref(msg);
+}
+
+/* Collects the pieces lws delivers; the cap counts the whole message (DESIGN §8). */
+static int on_receive(struct ws_conn *c, const char *in, size_t len)
+{
+	char *grown;
+
+	if (lws_is_first_fragment(c->wsi) && !c->rx_len)
+		c->rx_binary = lws_frame_is_binary(c->wsi);
+	if (c->rx_len + len > WS_MAX_MESSAGE) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)"message over 16 KiB", 20);
+		return -1;
+	}
+	grown = realloc(c->rx, c->rx_len + len + 1);
+	if (!grown)
+		return -1;
+	memcpy(grown + c->rx_len, in, len);
+	c->rx = grown;
+	c->rx_len += len;
+	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+		return 0;
+	c->srv->app->metrics.ws_frames_in++;
+	if (c->rx_binary) {
+		struct error e;
+
+		error_set(&e, ERR_INVALID, NULL, "send text frames");
+		send_error(c, &e, NULL);
+	} else {
+		dispatch(c, c->rx, c->rx_len);
+	}
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = 0;
+	return 0;
+}
+
+/* ---- connection life ----------------------------------------------------------------- */
+
+static int cookie_token(struct lws *wsi, char token[TOKEN_B64_MAX])
+{
+	char cookie[4096];
+
+	if (lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
+		return -1;
+	return token_from_cookie(cookie, token);
+}
+
+/* Does the comma-separated Sec-WebSocket-Protocol list offer ours? */
+static bool offers_protocol(struct lws *wsi)
+{
+	char list[256], *tok, *save = NULL;
+
+	if (lws_hdr_copy(wsi, list, sizeof(list), WSI_TOKEN_PROTOCOL) < 0)
+		return false;
+	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, WS_PROTOCOL_NAME))
+			return true;
+	}
+	return false;
+}
+
+static int refuse(struct lws *wsi, int status, const char *code, const char *message)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
+		 message);
+	if (http_write_simple(wsi, status, body) < 0)
+		return -1;
+	return 1;
+}
+
+int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	struct server *s = server_of(wsi);
+	char origin[256], token[TOKEN_B64_MAX], *uri;
+	struct session sess;
+	struct user u;
+	int ulen;
+
+	if (!upgrade || strcasecmp(upgrade, "websocket"))
+		return refuse(wsi, 400, "validation_failed", "only WebSocket upgrades");
+	if (lws_http_get_uri_and_method(wsi, &uri, &ulen) != LWSHUMETH_GET ||
+	    strcmp(uri, WS_PATH) != 0)
+		return refuse(wsi, 404, "not_found", "WebSockets live at /ws");
+	if (s->stopping)
+		return refuse(wsi, 503, "unavailable", "the server is shutting down");
+	if (!offers_protocol(wsi))
+		return refuse(wsi, 400, "validation_failed", "ask for subprotocol " WS_PROTOCOL_NAME);
+	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0 ||
+	    !config_origin_allowed(&s->app->cfg, origin))
+		return refuse(wsi, 403, "forbidden", "this Origin is not allowed");
+	if (cookie_token(wsi, token) != 0 || api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
+		return refuse(wsi, 401, "unauthenticated", "sign in first");
+	return 0;
+}
+
+/* The handshake was checked in ws_confirm_upgrade(); bind the user to the connection. */
+static int on_filter(struct ws_conn *c, struct lws *wsi)
+{
+	struct server *s = server_of(wsi);
+	char token[TOKEN_B64_MAX];
+	struct session sess;
+
+	memset(c, 0, sizeof(*c));
+	if (cookie_token(wsi, token) != 0 ||
+	    api_ws_authenticate(s->app, token, &c->user, &sess) != ERR_OK)
+		return -1;
+	c->session_id = sess.id;
+	return 0;
+}
+
+static void on_established(struct ws_conn *c, struct lws *wsi)
+{
+	struct server *s = server_of(wsi);
+
+	c->wsi = wsi;
+	c->srv = s;
+	c->next = s->ws_list;
+	if (s->ws_list)
+		s->ws_list->prev = c;
+	s->ws_list = c;
+	s->ws_count++;
+	s->app->metrics.open_ws++;
+	log_debug("ws: %s connected", c->user.username);
+}
+
+static void on_closed(struct ws_conn *c)
+{
+	struct server *s = c->srv;
+
+	if (!s)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->ws_list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->ws_count--;
+	s->app->metrics.open_ws--;
+	queue_clear(c);
+	free(c->rx);
+	c->rx = NULL;
+	c->srv = NULL;
+}
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		size_t len)
+{
+	struct ws_conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return on_filter(c, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		on_established(c, wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return on_writeable(c);
+	case LWS_CALLBACK_CLOSED:
+		on_closed(c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- closing many -------------------------------------------------------------------- */
+
+void ws_close_all(struct server *s, int code, const char *reason)
+{
+	for (struct ws_conn *c = s->ws_list; c; c = c->next)
+		ws_close(c, code, reason);
+}
+
+void ws_end_user(struct app *a, int64_t user_id, int64_t keep_session_id)
+{
+	for (struct ws_conn *c = a->server ? a->server->ws_list : NULL; c; c = c->next) {
+		if (c->user.id == user_id && c->session_id != keep_session_id)
+			ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "session ended");
+	}
+}
+
+void ws_end_session(struct app *a, int64_t session_id)
+{
+	for (struct ws_conn *c = a->server ? a->server->ws_list : NULL; c; c = c->next) {
+		if (c->session_id == session_id)
+			ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "signed out");
+	}
+}

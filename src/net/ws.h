@@ -1,0 +1,81 @@
+/* The "mingshi.v1" WebSocket protocol (DESIGN §7): the handshake checks (path, subprotocol,
+ * Origin, session cookie), message assembly with the 16 KiB cap, dispatch by `type`, and a
+ * bounded per-connection send queue of shared, reference-counted frames (DESIGN §4: a
+ * message is serialised once for all subscribers). */
+#ifndef MINGSHI_NET_WS_H
+#define MINGSHI_NET_WS_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/user.h"
+
+#define WS_PROTOCOL_NAME "mingshi.v1"
+#define WS_PATH "/ws"
+#define WS_RX_BUFFER 4096          /* lws hands us frames in pieces of at most this */
+#define WS_MAX_MESSAGE 16384       /* whole message, across fragments (DESIGN §8) */
+#define WS_QUEUE_MAX_FRAMES 4096   /* a subscriber this far behind is closed with 1013 */
+#define WS_QUEUE_MAX_BYTES (8u << 20)
+#define WS_CLOSE_TRY_AGAIN_LATER 1013
+
+struct server;
+struct app;
+
+/* A serialised frame with LWS_PRE headroom, shared by every queue it sits in. */
+struct ws_buf {
+	unsigned refs;
+	size_t len;
+	unsigned char data[]; /* LWS_PRE + len bytes */
+};
+
+struct ws_out {
+	struct ws_out *next;
+	struct ws_buf *buf;
+};
+
+/* lws per-session data of "mingshi.v1". */
+struct ws_conn {
+	struct lws *wsi;
+	struct server *srv;
+	struct ws_conn *prev, *next;   /* server->ws_list */
+	struct user user;
+	int64_t session_id;
+	char *rx;                      /* message being assembled */
+	size_t rx_len;
+	bool rx_binary;
+	struct ws_out *out_head, *out_tail;
+	size_t out_frames, out_bytes;
+	bool closing;
+	int close_code;
+	char close_reason[64];
+};
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets the upgrade proceed; 1 after writing a refusal. */
+int ws_confirm_upgrade(struct lws *wsi, const char *upgrade);
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		size_t len);
+
+/* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
+struct ws_buf *ws_buf_json(const json_t *v);
+void ws_buf_unref(struct ws_buf *b);
+
+/* Queues b (taking a new reference) on c; closes c with 1013 if its queue overflows. */
+void ws_queue(struct ws_conn *c, struct ws_buf *b);
+
+/* Serialises v and queues it on c. */
+void ws_send_json(struct ws_conn *c, const json_t *v);
+
+/* Closes c with code and reason once its current frame is out. */
+void ws_close(struct ws_conn *c, int code, const char *reason);
+
+/* Closes every open WebSocket (shutdown). */
+void ws_close_all(struct server *s, int code, const char *reason);
+
+/* struct app hooks (see core/app.h): sessions of a user, or one session, have ended. */
+void ws_end_user(struct app *a, int64_t user_id, int64_t keep_session_id);
+void ws_end_session(struct app *a, int64_t session_id);
+
+#endif
