@@ -13,6 +13,8 @@ DEPS_OK   := $(DEPS)/.ok
 NODE_OK   := tests/node_modules/.ok
 
 CC        ?= cc
+# `make V=1` shows the commands.
+Q         := $(if $(V),,@)
 WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral -Werror
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I$(PREFIX)/include -MMD -MP -g
@@ -61,39 +63,48 @@ $(EMBED_SRC): mk/embed.sh $(MIGRATIONS) db/demo.sql db/common-passwords.txt
 
 build/release/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
 build/release/gen/embedded.o: $(EMBED_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
 build/release/main.o: src/main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
 build/mingshi: build/release/main.o $(REL_OBJ)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 # ---- sanitizer build for the tests -------------------------------------------------------
 
 build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 build/asan/gen/embedded.o: $(EMBED_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 build/asan/main.o: src/main.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 build/asan/mingshi: build/asan/main.o $(ASAN_OBJ)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 build/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(LDFLAGS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(LDFLAGS)
 
 # ---- run and test ------------------------------------------------------------------------
 

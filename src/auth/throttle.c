@@ -151,8 +151,10 @@ static void record(struct throttle *t, const char *key, int limit, int64_t now)
 	struct entry **link, *e = find(t, key, &link);
 
 	if (!e) {
-		if (t->size >= THROTTLE_MAX_ENTRIES)
+		if (t->size >= THROTTLE_MAX_ENTRIES) {
 			purge(t, now);
+			find(t, key, &link); /* the purge may have freed what link pointed into */
+		}
 		if (t->size >= THROTTLE_MAX_ENTRIES || !(e = calloc(1, sizeof(*e))))
 			return;
 		if (!(e->key = strdup(key))) {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one closing line "N passed, N failed" (README: make test).
+#   tests/run.sh UNIT_BIN...          unit (cmocka, ASan+UBSan) then API (node:test) suites
+#   tests/run.sh --unit-only BIN...   only the unit binaries
+#   tests/run.sh --api-only           only the black-box suites
+# Exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+mode=all
+case "${1:-}" in
+--unit-only) mode=unit; shift ;;
+--api-only) mode=api; shift ;;
+esac
+
+passed=0
+failed=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+run_unit() {
+	local bin=$1 name ok bad rc
+	name=$(basename "$bin")
+	CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$out/$name.tap" 2>&1
+	rc=$?
+	ok=$(grep -c '^ok ' "$out/$name.tap")
+	bad=$(grep -c '^not ok ' "$out/$name.tap")
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1 # crashed (sanitizer report) before reporting a failure
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$bad" -ne 0 ]; then
+		echo "FAIL unit/$name"
+		cat "$out/$name.tap"
+	else
+		echo "ok   unit/$name ($ok)"
+	fi
+}
+
+run_api() {
+	local files ok bad rc
+	files=$(ls tests/api/*.test.mjs 2>/dev/null)
+	[ -n "$files" ] || return 0
+	MINGSHI_BIN=${MINGSHI_BIN:-build/asan/mingshi} node --test --test-concurrency=2 \
+		--test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$out/api.tap" $files
+	rc=$?
+	ok=$(grep -E '^# pass ' "$out/api.tap" | awk '{print $3}')
+	bad=$(grep -E '^# fail ' "$out/api.tap" | awk '{print $3}')
+	ok=${ok:-0}
+	bad=${bad:-0}
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+if [ "$mode" != api ]; then
+	for bin in "$@"; do
+		run_unit "$bin"
+	done
+fi
+if [ "$mode" != unit ]; then
+	run_api
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,147 @@
+/* core/db: migrations, pragmas and the schema's own rules (DESIGN §8). */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "core/embed.h"
+
+static void migrations_recorded(void **state)
+{
+	struct db db;
+	struct error e;
+
+	(void)state;
+	test_db_open(&db);
+	assert_int_equal(db_schema_version(&db), (int)EMBED_MIGRATIONS_COUNT);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM schema_migrations"),
+			 (long long)EMBED_MIGRATIONS_COUNT);
+	/* a second run applies nothing */
+	assert_int_equal(db_migrate(&db, &e), ERR_OK);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM schema_migrations"),
+			 (long long)EMBED_MIGRATIONS_COUNT);
+	db_close(&db);
+}
+
+/* Every table of ours is STRICT (DESIGN §8). */
+static void tables_strict(void **state)
+{
+	struct db db;
+
+	(void)state;
+	test_db_open(&db);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM pragma_table_list"
+				       " WHERE schema='main' AND type='table'"
+				       " AND name NOT LIKE 'sqlite_%' AND strict=0"),
+			 0);
+	db_close(&db);
+}
+
+static void foreign_keys_on(void **state)
+{
+	struct db db;
+
+	(void)state;
+	test_db_open(&db);
+	assert_int_equal(test_int(&db, "PRAGMA foreign_keys"), 1);
+	assert_int_not_equal(
+		sqlite3_exec(db.h,
+			     "INSERT INTO users(username,name,role,university_id,password_hash)"
+			     " VALUES('u1','n','teacher',99,'h')",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	db_close(&db);
+}
+
+static void audit_immutable(void **state)
+{
+	struct db db;
+
+	(void)state;
+	test_db_open(&db);
+	test_exec(&db,
+		  "INSERT INTO audit(at,action,entity,prev_hash,hash) VALUES('t','a','e','p','h')");
+	assert_int_not_equal(sqlite3_exec(db.h, "UPDATE audit SET action='x'", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_string_equal(sqlite3_errmsg(db.h), "audit entries are immutable");
+	assert_int_not_equal(sqlite3_exec(db.h, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM audit WHERE action='a'"), 1);
+	db_close(&db);
+}
+
+static void checks(void **state)
+{
+	struct db db;
+
+	(void)state;
+	test_db_open(&db);
+	/* a university_admin must belong to a university; roles are the five of DESIGN §1 */
+	assert_int_not_equal(sqlite3_exec(db.h,
+					  "INSERT INTO users(username,name,role,password_hash)"
+					  " VALUES('ua','n','university_admin','h')",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db.h,
+					  "INSERT INTO users(username,name,role,password_hash)"
+					  " VALUES('ua','n','superuser','h')",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	/* usernames are unique regardless of case */
+	test_exec(
+		&db,
+		"INSERT INTO users(username,name,role,password_hash) VALUES('Alice','n','teacher','h')");
+	assert_int_not_equal(sqlite3_exec(db.h,
+					  "INSERT INTO users(username,name,role,password_hash)"
+					  " VALUES('alice','n','teacher','h')",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	db_close(&db);
+}
+
+/* A file that is not a database is refused at open, with a clear message. */
+static void corrupt_file(void **state)
+{
+	char dir[] = "/tmp/mingshi-db-XXXXXX", path[64];
+	struct error e;
+	struct db db;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.db", dir);
+	f = fopen(path, "w");
+	for (int i = 0; i < 4096; i++)
+		fputc((i * 7919) & 0xff, f);
+	fclose(f);
+	assert_int_equal(db_open(&db, path, DB_READ_WRITE, &e), ERR_DB);
+	assert_non_null(strstr(e.message, "database is not usable"));
+	unlink(path);
+	rmdir(dir);
+}
+
+static void demo_sql_loads(void **state)
+{
+	struct db db;
+
+	(void)state;
+	test_db_open(&db);
+	test_exec(&db, EMBED_DEMO_SQL.data);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM users"), 5);
+	assert_int_equal(
+		test_int(&db, "SELECT university_id FROM users WHERE username='zzu_admin'"), 1);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM universities"), 5);
+	db_close(&db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST("db-1.1 migrations apply once and are recorded", migrations_recorded),
+		TEST("db-1.2 every table is STRICT", tables_strict),
+		TEST("db-1.3 foreign keys are enforced", foreign_keys_on),
+		TEST("db-1.4 the audit table refuses UPDATE and DELETE", audit_immutable),
+		TEST("db-1.5 schema checks: roles, university admins, usernames", checks),
+		TEST("db-1.6 a corrupt file is refused at open", corrupt_file),
+		TEST("db-1.7 the demo data loads", demo_sql_loads),
+	};
+	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}
