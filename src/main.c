@@ -148,7 +148,10 @@ static int read_password(char *out, size_t cap)
 
 static enum err add_run(struct db *db, void *arg)
 {
-	struct { struct user *u; struct error *e; } *job = arg;
+	struct {
+		struct user *u;
+		struct error *e;
+	} *job = arg;
 
 	return user_insert(db, job->u, 0, job->e);
 }
@@ -167,12 +170,13 @@ static enum err fill_user(const struct user_add *o, struct user *u, struct error
 		return e->err;
 	if (!utf8_valid(o->name, strlen(o->name)) || utf8_chars(o->name) < 1 ||
 	    utf8_chars(o->name) > NAME_MAX_CHARS)
-		return error_set(e, ERR_INVALID, "name", "--name must be 1 to %d characters of UTF-8",
-				 NAME_MAX_CHARS);
+		return error_set(e, ERR_INVALID, "name",
+				 "--name must be 1 to %d characters of UTF-8", NAME_MAX_CHARS);
 	u->role = role_parse(o->role);
 	if (u->role == ROLE_NONE)
-		return error_set(e, ERR_INVALID, "role", "--role must be admin, university_admin, "
-							 "master, teacher or expert");
+		return error_set(e, ERR_INVALID, "role",
+				 "--role must be admin, university_admin, "
+				 "master, teacher or expert");
 	if (o->university) {
 		u->university_id = atoll(o->university);
 		if (u->university_id <= 0)
@@ -192,7 +196,10 @@ static int cmd_user_add(int argc, char **argv)
 	struct user u;
 	struct db db;
 	struct error e, job_err;
-	struct { struct user *u; struct error *e; } job = {&u, &job_err};
+	struct {
+		struct user *u;
+		struct error *e;
+	} job = { &u, &job_err };
 	char pw[PASSWORD_MAX_CHARS * 4 + 2], path[CONFIG_PATH_MAX + 16];
 
 	if (parse_user_add(argc, argv, &o) != 0)
@@ -205,7 +212,8 @@ static int cmd_user_add(int argc, char **argv)
 		return 1;
 	}
 	if (password_check_policy(pw, "password", &e) != ERR_OK ||
-	    password_hash(pw, PASSWORD_ITERATIONS, u.password_hash, sizeof(u.password_hash)) != ERR_OK)
+	    password_hash(pw, PASSWORD_ITERATIONS, u.password_hash, sizeof(u.password_hash)) !=
+		    ERR_OK)
 		return e.err ? fail(&e) : 1;
 	memset(pw, 0, sizeof(pw));
 	if (app_open_db(o.data, &db, path, sizeof(path), &e) != ERR_OK)

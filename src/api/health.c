@@ -11,7 +11,8 @@ void api_healthz(struct req *r)
 
 static int is_loopback(const char *addr)
 {
-	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strncmp(addr, "::ffff:127.", 11);
+	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") ||
+	       !strncmp(addr, "::ffff:127.", 11);
 }
 
 /* Prometheus text; loopback only unless the operator opens it (DESIGN §6). */

@@ -78,8 +78,9 @@ static void pw_store_done(void *arg, enum err result)
 	if (r->app->end_user_sockets)
 		r->app->end_user_sockets(r->app, r->user.id, p->session.id);
 	token_cookie_value(p->token, r->set_cookie, sizeof(r->set_cookie));
-	reply_json(r, 200, json_pack("{s:o, s:s}", "user", api_user_json(&r->user), "csrf_token",
-				     p->session.csrf));
+	reply_json(r, 200,
+		   json_pack("{s:o, s:s}", "user", api_user_json(&r->user), "csrf_token",
+			     p->session.csrf));
 	log_info("auth: %s changed their password; other sessions ended", r->user.username);
 	pw_finish(p);
 }
@@ -114,7 +115,8 @@ static void pw_hash_done(void *arg, enum err result)
 		pw_finish(p);
 		return;
 	}
-	if (token_new_session(p->token, p->token_hash) != 0 || token_new_csrf(p->session.csrf) != 0) {
+	if (token_new_session(p->token, p->token_hash) != 0 ||
+	    token_new_csrf(p->session.csrf) != 0) {
 		reply_err(r, ERR_INTERNAL, NULL, NULL);
 		pw_finish(p);
 		return;
@@ -128,7 +130,7 @@ static void pw_hash_done(void *arg, enum err result)
 	}
 }
 
-static const char *const PW_FIELDS[] = {"old_password", "new_password", NULL};
+static const char *const PW_FIELDS[] = { "old_password", "new_password", NULL };
 
 /* Validates the body; returns a filled pwchange or NULL after replying. */
 static struct pwchange *pw_new_or_reply(struct req *r)
@@ -168,8 +170,8 @@ void api_me_password(struct req *r)
 	enum err e;
 
 	if (wait > 0) {
-		reply_err(r, ERR_RATE_LIMITED, NULL, "too many wrong passwords; try again in %lld s",
-			  (long long)wait);
+		reply_err(r, ERR_RATE_LIMITED, NULL,
+			  "too many wrong passwords; try again in %lld s", (long long)wait);
 		return;
 	}
 	p = pw_new_or_reply(r);

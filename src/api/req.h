@@ -30,14 +30,14 @@ struct req {
 	struct app *app;
 	enum http_method method;
 	char path[512];
-	const char *route;            /* static route pattern, for metrics and logs */
-	int64_t ids[REQ_MAX_IDS];     /* values of the {id} segments, in order */
+	const char *route;	  /* static route pattern, for metrics and logs */
+	int64_t ids[REQ_MAX_IDS]; /* values of the {id} segments, in order */
 	size_t nids;
 	struct req_arg query[REQ_MAX_QUERY];
 	size_t nquery;
-	char *body;                   /* NUL-terminated, malloc'd by net; NULL if none */
+	char *body; /* NUL-terminated, malloc'd by net; NULL if none */
 	size_t body_len;
-	char peer[64];                /* client address */
+	char peer[64]; /* client address */
 	char user_agent[128];
 
 	/* the signed-in user, when authed */
@@ -48,17 +48,17 @@ struct req {
 
 	/* the response */
 	int status;
-	const char *content_type;     /* static string */
-	char *out;                    /* malloc'd body */
+	const char *content_type; /* static string */
+	char *out;		  /* malloc'd body */
 	size_t out_len;
 	char set_cookie[256];
-	char extra_headers[256];      /* "Name: value\r\n" lines */
-	bool no_store;                /* Cache-Control: no-store (all API responses) */
+	char extra_headers[256]; /* "Name: value\r\n" lines */
+	bool no_store;		 /* Cache-Control: no-store (all API responses) */
 
 	/* the asynchronous part */
-	int holds;                    /* >0 while a job for this request is in flight */
+	int holds;		      /* >0 while a job for this request is in flight */
 	void (*finish)(struct req *); /* net: send the response, or free r if the client left */
-	void *conn;                   /* net's connection, NULL once the client is gone */
+	void *conn;		      /* net's connection, NULL once the client is gone */
 };
 
 typedef void (*api_handler)(struct req *r);

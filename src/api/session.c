@@ -115,7 +115,7 @@ static void verify_done(void *arg, enum err result)
 
 /* ---- step 1: the service thread ------------------------------------------------------ */
 
-static const char *const LOGIN_FIELDS[] = {"username", "password", NULL};
+static const char *const LOGIN_FIELDS[] = { "username", "password", NULL };
 
 static struct login *login_new_or_reply(struct req *r)
 {
@@ -127,7 +127,8 @@ static struct login *login_new_or_reply(struct req *r)
 	if (!body)
 		return NULL;
 	if (json_get_string(body, "username", true, 1, USERNAME_MAX, &username, &e) != ERR_OK ||
-	    json_get_string(body, "password", true, 1, PASSWORD_MAX_CHARS, &password, &e) != ERR_OK) {
+	    json_get_string(body, "password", true, 1, PASSWORD_MAX_CHARS, &password, &e) !=
+		    ERR_OK) {
 		json_decref(body);
 		reply_error(r, &e);
 		return NULL;
@@ -157,8 +158,8 @@ void api_session_create(struct req *r)
 	if (wait > 0) {
 		snprintf(retry, sizeof(retry), "%lld", (long long)wait);
 		reply_header(r, "Retry-After", retry);
-		reply_err(r, ERR_RATE_LIMITED, NULL, "too many failed sign-ins; try again in %lld s",
-			  (long long)wait);
+		reply_err(r, ERR_RATE_LIMITED, NULL,
+			  "too many failed sign-ins; try again in %lld s", (long long)wait);
 		login_free(l);
 		return;
 	}

@@ -82,7 +82,8 @@ int password_verify(const char *pw, const char *encoded)
 const char *password_dummy_hash(void)
 {
 	/* PBKDF2 of 32 random bytes that were thrown away when this was made. */
-	return PREFIX "600000$YoNC5LZ1uVFAuWUaQQcw2w==$HHxEVZ0Ppe0j9u2AIAEFIXKttxwZ39UZPBBElVm5A/E=";
+	return PREFIX
+		"600000$YoNC5LZ1uVFAuWUaQQcw2w==$HHxEVZ0Ppe0j9u2AIAEFIXKttxwZ39UZPBBElVm5A/E=";
 }
 
 /* Is pw (case-insensitively) one line of the embedded common-password list? */

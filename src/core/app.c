@@ -18,13 +18,13 @@ static enum err prepare_dir(const char *dir, struct error *e)
 	FILE *f;
 
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return error_set(e, ERR_UNAVAILABLE, "data", "cannot create the data directory %s: %s",
-				 dir, strerror(errno));
+		return error_set(e, ERR_UNAVAILABLE, "data",
+				 "cannot create the data directory %s: %s", dir, strerror(errno));
 	snprintf(probe, sizeof(probe), "%s/.write-test", dir);
 	f = fopen(probe, "w");
 	if (!f)
-		return error_set(e, ERR_UNAVAILABLE, "data", "cannot write to the data directory %s: %s",
-				 dir, strerror(errno));
+		return error_set(e, ERR_UNAVAILABLE, "data",
+				 "cannot write to the data directory %s: %s", dir, strerror(errno));
 	fclose(f);
 	unlink(probe);
 	return ERR_OK;
@@ -94,7 +94,8 @@ enum err app_open(struct app *a, struct error *e)
 		goto fail_writer;
 	if (writer_start(&a->writer, e) != ERR_OK)
 		goto fail_rdb;
-	if (pool_start(&a->pool, (size_t)a->cfg.worker_threads, &a->completions, &a->metrics) != 0) {
+	if (pool_start(&a->pool, (size_t)a->cfg.worker_threads, &a->completions, &a->metrics) !=
+	    0) {
 		error_set(e, ERR_INTERNAL, NULL, "cannot start the worker pool");
 		writer_stop(&a->writer);
 		goto fail_rdb;

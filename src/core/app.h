@@ -23,15 +23,15 @@ struct app {
 	char cert_path[CONFIG_PATH_MAX + 16];
 	char key_path[CONFIG_PATH_MAX + 16];
 
-	struct db rdb;               /* service thread: read-only */
-	struct writer writer;        /* the only read-write connection */
+	struct db rdb;	      /* service thread: read-only */
+	struct writer writer; /* the only read-write connection */
 	struct pool pool;
 	struct completions completions;
 	struct metrics metrics;
 
-	struct throttle *throttle;   /* api/: login throttling */
-	struct server *server;       /* net/ */
-	bool demo_loaded;            /* --demo filled an empty database this start */
+	struct throttle *throttle; /* api/: login throttling */
+	struct server *server;	   /* net/ */
+	bool demo_loaded;	   /* --demo filled an empty database this start */
 
 	/* net/ sets these: close open WebSockets whose sessions ended (DESIGN §8) — every one of
 	 * user_id's except those of session keep_session_id (0: none kept), or those of one

@@ -60,16 +60,18 @@ static void validity(char nb[16], char na[16])
 /* Fills the certificate fields; the key signs its own certificate. */
 static int crt_setup(mbedtls_x509write_cert *crt, mbedtls_pk_context *key)
 {
-	static unsigned char ip[4] = {127, 0, 0, 1};
+	static unsigned char ip[4] = { 127, 0, 0, 1 };
 	static unsigned char dns[] = "localhost";
-	mbedtls_x509_san_list san_ip = {.node = {.type = MBEDTLS_X509_SAN_IP_ADDRESS}, .next = NULL};
-	mbedtls_x509_san_list san_dns = {.node = {.type = MBEDTLS_X509_SAN_DNS_NAME}, .next = &san_ip};
+	mbedtls_x509_san_list san_ip = { .node = { .type = MBEDTLS_X509_SAN_IP_ADDRESS },
+					 .next = NULL };
+	mbedtls_x509_san_list san_dns = { .node = { .type = MBEDTLS_X509_SAN_DNS_NAME },
+					  .next = &san_ip };
 	unsigned char serial[16];
 	char nb[16], na[16];
 	int rc;
 
-	san_ip.node.san.unstructured_name = (mbedtls_x509_buf){.p = ip, .len = sizeof(ip)};
-	san_dns.node.san.unstructured_name = (mbedtls_x509_buf){.p = dns, .len = sizeof(dns) - 1};
+	san_ip.node.san.unstructured_name = (mbedtls_x509_buf){ .p = ip, .len = sizeof(ip) };
+	san_dns.node.san.unstructured_name = (mbedtls_x509_buf){ .p = dns, .len = sizeof(dns) - 1 };
 	if (crypto_random(serial, sizeof(serial)) != 0)
 		return -1;
 	serial[0] &= 0x7f; /* positive INTEGER */
@@ -79,7 +81,8 @@ static int crt_setup(mbedtls_x509write_cert *crt, mbedtls_pk_context *key)
 	mbedtls_x509write_crt_set_subject_key(crt, key);
 	mbedtls_x509write_crt_set_issuer_key(crt, key);
 	rc = mbedtls_x509write_crt_set_subject_name(crt, "CN=localhost,O=mingshi development");
-	rc = rc ? rc : mbedtls_x509write_crt_set_issuer_name(crt, "CN=localhost,O=mingshi development");
+	rc = rc ? rc
+		: mbedtls_x509write_crt_set_issuer_name(crt, "CN=localhost,O=mingshi development");
 	rc = rc ? rc : mbedtls_x509write_crt_set_serial_raw(crt, serial, sizeof(serial));
 	rc = rc ? rc : mbedtls_x509write_crt_set_validity(crt, nb, na);
 	rc = rc ? rc : mbedtls_x509write_crt_set_basic_constraints(crt, 0, -1);
@@ -131,7 +134,8 @@ enum err cert_ensure_self_signed(const char *data_dir, char *cert_out, char *key
 
 	snprintf(dir, sizeof(dir), "%s/certs", data_dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return error_set(e, ERR_UNAVAILABLE, NULL, "cannot create %s: %s", dir, strerror(errno));
+		return error_set(e, ERR_UNAVAILABLE, NULL, "cannot create %s: %s", dir,
+				 strerror(errno));
 	snprintf(cert_out, cap, "%s/cert.pem", dir);
 	snprintf(key_out, cap, "%s/key.pem", dir);
 	if (access(cert_out, R_OK) == 0 && access(key_out, R_OK) == 0)
@@ -148,18 +152,20 @@ enum err cert_check_files(const char *cert_path, const char *key_path, struct er
 	mbedtls_x509_crt_init(&crt);
 	mbedtls_pk_init(&key);
 	if (access(cert_path, R_OK) != 0)
-		r = error_set(e, ERR_INVALID, "cert", "cannot read the certificate %s: %s", cert_path,
-			      strerror(errno));
+		r = error_set(e, ERR_INVALID, "cert", "cannot read the certificate %s: %s",
+			      cert_path, strerror(errno));
 	else if (mbedtls_x509_crt_parse_file(&crt, cert_path) != 0)
-		r = error_set(e, ERR_INVALID, "cert", "%s is not a PEM or DER certificate", cert_path);
+		r = error_set(e, ERR_INVALID, "cert", "%s is not a PEM or DER certificate",
+			      cert_path);
 	else if (access(key_path, R_OK) != 0)
 		r = error_set(e, ERR_INVALID, "key", "cannot read the private key %s: %s", key_path,
 			      strerror(errno));
 	else if (mbedtls_pk_parse_keyfile(&key, key_path, NULL, rng, NULL) != 0)
-		r = error_set(e, ERR_INVALID, "key", "%s is not an unencrypted private key", key_path);
+		r = error_set(e, ERR_INVALID, "key", "%s is not an unencrypted private key",
+			      key_path);
 	else if (mbedtls_pk_check_pair(&crt.pk, &key, rng, NULL) != 0)
-		r = error_set(e, ERR_INVALID, "key", "%s does not match the certificate %s", key_path,
-			      cert_path);
+		r = error_set(e, ERR_INVALID, "key", "%s does not match the certificate %s",
+			      key_path, cert_path);
 	mbedtls_pk_free(&key);
 	mbedtls_x509_crt_free(&crt);
 	return r;

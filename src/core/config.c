@@ -67,9 +67,11 @@ static enum err add_origin(struct config *c, const char *v, struct error *e)
 	size_t n;
 
 	if (!v || (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0))
-		return error_set(e, ERR_INVALID, "origin", "--origin wants a URL like https://host:port");
+		return error_set(e, ERR_INVALID, "origin",
+				 "--origin wants a URL like https://host:port");
 	if (c->norigins == CONFIG_MAX_ORIGINS)
-		return error_set(e, ERR_INVALID, "origin", "at most %d origins", CONFIG_MAX_ORIGINS);
+		return error_set(e, ERR_INVALID, "origin", "at most %d origins",
+				 CONFIG_MAX_ORIGINS);
 	if (strlen(v) >= sizeof(c->origins[0]))
 		return error_set(e, ERR_INVALID, "origin", "--origin too long");
 	snprintf(c->origins[c->norigins], sizeof(c->origins[0]), "%s", v);
@@ -83,7 +85,8 @@ static enum err add_origin(struct config *c, const char *v, struct error *e)
 static enum err int_range(json_t *v, const char *key, int lo, int hi, int *out, struct error *e)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return error_set(e, ERR_INVALID, key, "config: %s must be an integer %d..%d", key, lo, hi);
+		return error_set(e, ERR_INVALID, key, "config: %s must be an integer %d..%d", key,
+				 lo, hi);
 	*out = (int)json_integer_value(v);
 	return ERR_OK;
 }
@@ -119,7 +122,7 @@ static enum err apply_key(struct config *c, const char *key, json_t *v, struct e
 		size_t i;
 		json_t *o;
 
-		json_array_foreach(v, i, o) {
+		json_array_foreach (v, i, o) {
 			if (add_origin(c, json_string_value(o), e) != ERR_OK)
 				return e->err;
 		}
@@ -140,7 +143,7 @@ static enum err load_file(struct config *c, const char *path, struct error *e)
 		json_decref(root);
 		return error_set(e, ERR_INVALID, "config", "%s: must be a JSON object", path);
 	}
-	json_object_foreach(root, key, v) {
+	json_object_foreach (root, key, v) {
 		if (apply_key(c, key, v, e) != ERR_OK) {
 			json_decref(root);
 			return e->err;
@@ -213,8 +216,8 @@ static void prepend_origin(struct config *c, const char *o)
 void config_finish_origins(struct config *c)
 {
 	char o[300];
-	int loopback = !strcmp(c->listen_host, "127.0.0.1") || !strcmp(c->listen_host, "localhost") ||
-		       !strcmp(c->listen_host, "::1");
+	int loopback = !strcmp(c->listen_host, "127.0.0.1") ||
+		       !strcmp(c->listen_host, "localhost") || !strcmp(c->listen_host, "::1");
 
 	if (loopback) {
 		snprintf(o, sizeof(o), "https://localhost:%d", c->port);

@@ -21,12 +21,12 @@ struct config {
 	char origins[CONFIG_MAX_ORIGINS][256]; /* allowed Origins, the listen address's first */
 	size_t norigins;
 	bool demo;
-	bool metrics_public;     /* serve /metrics to non-loopback peers too */
-	int worker_threads;      /* the pool of DESIGN §4 */
-	int ws_rate_per_sec;     /* chat messages per user per second (DESIGN §7) */
+	bool metrics_public; /* serve /metrics to non-loopback peers too */
+	int worker_threads;  /* the pool of DESIGN §4 */
+	int ws_rate_per_sec; /* chat messages per user per second (DESIGN §7) */
 	int ws_rate_burst;
-	int attendance_percent;  /* presence share that counts as attended (DESIGN §6) */
-	int log_level;           /* enum log_level */
+	int attendance_percent; /* presence share that counts as attended (DESIGN §6) */
+	int log_level;		/* enum log_level */
 };
 
 /* Fills the defaults of DESIGN §5. */

@@ -103,7 +103,8 @@ static enum err check_readable(struct db *db, struct error *e)
 	int rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema;", NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return error_set(e, ERR_DB, NULL, "database is not usable: %s", sqlite3_errmsg(db->h));
+		return error_set(e, ERR_DB, NULL, "database is not usable: %s",
+				 sqlite3_errmsg(db->h));
 	return ERR_OK;
 }
 
@@ -189,8 +190,8 @@ int db_schema_version(struct db *db)
 	sqlite3_stmt *st = NULL;
 	int v = -1;
 
-	if (sqlite3_prepare_v2(db->h, "SELECT coalesce(max(version),0) FROM schema_migrations",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db->h, "SELECT coalesce(max(version),0) FROM schema_migrations", -1,
+			       &st, NULL) != SQLITE_OK) {
 		/* No table yet: an empty database. */
 		sqlite3_finalize(st);
 		return 0;
@@ -215,13 +216,15 @@ static enum err apply_one(struct db *db, const struct embedded_file *m, struct e
 	if (db_exec(db, "BEGIN IMMEDIATE;") != SQLITE_OK)
 		return error_set(e, ERR_DB, NULL, "migration %s: cannot begin", m->name);
 	if (db_exec(db, m->data) != SQLITE_OK) {
-		error_set(e, ERR_DB, NULL, "migration %s failed: %s", m->name, sqlite3_errmsg(db->h));
+		error_set(e, ERR_DB, NULL, "migration %s failed: %s", m->name,
+			  sqlite3_errmsg(db->h));
 		db_exec(db, "ROLLBACK;");
 		return ERR_DB;
 	}
 	rc = sqlite3_prepare_v2(db->h,
-		"INSERT INTO schema_migrations(version, name, applied_at)"
-		" VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))", -1, &st, NULL);
+				"INSERT INTO schema_migrations(version, name, applied_at)"
+				" VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+				-1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, migration_number(m->name));
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);

@@ -7,21 +7,21 @@
 
 enum err {
 	ERR_OK = 0,
-	ERR_INVALID_JSON,     /* 400 invalid_json */
-	ERR_INVALID,          /* 400 validation_failed */
-	ERR_UNAUTHENTICATED,  /* 401 */
-	ERR_FORBIDDEN,        /* 403 */
-	ERR_CSRF,             /* 403 csrf */
-	ERR_NOT_FOUND,        /* 404 */
-	ERR_METHOD,           /* 405 method_not_allowed */
-	ERR_CONFLICT,         /* 409 conflict, or struct error.code when set */
-	ERR_TOO_LARGE,        /* 413 too_large */
-	ERR_MEDIA_TYPE,       /* 415 unsupported_media_type */
-	ERR_RATE_LIMITED,     /* 429 rate_limited */
-	ERR_INTERNAL,         /* 500 internal */
-	ERR_NOMEM,            /* 500 internal */
-	ERR_DB,               /* 500 internal */
-	ERR_UNAVAILABLE,      /* 503 unavailable (disk full, shutting down) */
+	ERR_INVALID_JSON,    /* 400 invalid_json */
+	ERR_INVALID,	     /* 400 validation_failed */
+	ERR_UNAUTHENTICATED, /* 401 */
+	ERR_FORBIDDEN,	     /* 403 */
+	ERR_CSRF,	     /* 403 csrf */
+	ERR_NOT_FOUND,	     /* 404 */
+	ERR_METHOD,	     /* 405 method_not_allowed */
+	ERR_CONFLICT,	     /* 409 conflict, or struct error.code when set */
+	ERR_TOO_LARGE,	     /* 413 too_large */
+	ERR_MEDIA_TYPE,	     /* 415 unsupported_media_type */
+	ERR_RATE_LIMITED,    /* 429 rate_limited */
+	ERR_INTERNAL,	     /* 500 internal */
+	ERR_NOMEM,	     /* 500 internal */
+	ERR_DB,		     /* 500 internal */
+	ERR_UNAVAILABLE,     /* 503 unavailable (disk full, shutting down) */
 	ERR__COUNT
 };
 

@@ -10,13 +10,14 @@ json_t *json_parse_object(const char *body, size_t len, struct error *e)
 	json_t *v;
 
 	if (!body || len == 0) {
-		error_set(e, ERR_INVALID_JSON, NULL, "the request body is empty; send a JSON object");
+		error_set(e, ERR_INVALID_JSON, NULL,
+			  "the request body is empty; send a JSON object");
 		return NULL;
 	}
 	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!v) {
-		error_set(e, ERR_INVALID_JSON, NULL, "invalid JSON at line %d column %d: %s", je.line,
-			  je.column, je.text);
+		error_set(e, ERR_INVALID_JSON, NULL, "invalid JSON at line %d column %d: %s",
+			  je.line, je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_object(v)) {
@@ -32,7 +33,7 @@ enum err json_only_fields(json_t *obj, const char *const *allowed, struct error 
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach (obj, key, v) {
 		size_t i = 0;
 
 		while (allowed[i] && strcmp(allowed[i], key) != 0)
@@ -72,7 +73,8 @@ enum err json_get_string(json_t *obj, const char *key, bool required, size_t min
 		return error_set(e, ERR_INVALID, key, "%s contains control characters", key);
 	chars = utf8_chars(json_string_value(v));
 	if (chars < min || chars > max)
-		return error_set(e, ERR_INVALID, key, "%s must be %zu to %zu characters", key, min, max);
+		return error_set(e, ERR_INVALID, key, "%s must be %zu to %zu characters", key, min,
+				 max);
 	*out = json_string_value(v);
 	return ERR_OK;
 }

@@ -20,7 +20,7 @@ enum log_level log_get_level(void)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const NAMES[] = {"debug", "info", "warn", "error"};
+	static const char *const NAMES[] = { "debug", "info", "warn", "error" };
 	char line[1024], stamp[32];
 	struct tm tm;
 	time_t now;

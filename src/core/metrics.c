@@ -7,8 +7,9 @@
 #include <string.h>
 
 /* Upper bounds of the commit latency buckets, in microseconds. */
-static const int64_t COMMIT_LE_US[METRICS_COMMIT_BUCKETS] = {
-	250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000, 1000000};
+static const int64_t COMMIT_LE_US[METRICS_COMMIT_BUCKETS] = { 250,    500,    1000,   2000,
+							      5000,   10000,  20000,  50000,
+							      100000, 250000, 1000000 };
 
 void metrics_init(struct metrics *m)
 {
@@ -58,7 +59,7 @@ void metrics_count_request(struct metrics *m, const char *method, const char *ro
 		m->routes = grown;
 		m->cap_routes = cap;
 	}
-	m->routes[m->nroutes++] = (struct route_stat){route, method, status, 1};
+	m->routes[m->nroutes++] = (struct route_stat){ route, method, status, 1 };
 }
 
 /* ---- rendering ----------------------------------------------------------------------- */
@@ -103,19 +104,22 @@ static void put(struct buf *b, const char *fmt, ...)
 
 static void render_connections(struct buf *b, const struct metrics *m)
 {
-	put(b, "# HELP mingshi_open_connections Open client connections by kind.\n"
-	       "# TYPE mingshi_open_connections gauge\n"
-	       "mingshi_open_connections{kind=\"http\"} %lld\n"
-	       "mingshi_open_connections{kind=\"websocket\"} %lld\n",
+	put(b,
+	    "# HELP mingshi_open_connections Open client connections by kind.\n"
+	    "# TYPE mingshi_open_connections gauge\n"
+	    "mingshi_open_connections{kind=\"http\"} %lld\n"
+	    "mingshi_open_connections{kind=\"websocket\"} %lld\n",
 	    (long long)m->open_http, (long long)m->open_ws);
-	put(b, "# HELP mingshi_ws_frames_total WebSocket frames by direction.\n"
-	       "# TYPE mingshi_ws_frames_total counter\n"
-	       "mingshi_ws_frames_total{direction=\"in\"} %llu\n"
-	       "mingshi_ws_frames_total{direction=\"out\"} %llu\n",
+	put(b,
+	    "# HELP mingshi_ws_frames_total WebSocket frames by direction.\n"
+	    "# TYPE mingshi_ws_frames_total counter\n"
+	    "mingshi_ws_frames_total{direction=\"in\"} %llu\n"
+	    "mingshi_ws_frames_total{direction=\"out\"} %llu\n",
 	    (unsigned long long)m->ws_frames_in, (unsigned long long)m->ws_frames_out);
-	put(b, "# HELP mingshi_ws_queue_drops_total Subscribers closed because their send queue overflowed.\n"
-	       "# TYPE mingshi_ws_queue_drops_total counter\n"
-	       "mingshi_ws_queue_drops_total %llu\n",
+	put(b,
+	    "# HELP mingshi_ws_queue_drops_total Subscribers closed because their send queue overflowed.\n"
+	    "# TYPE mingshi_ws_queue_drops_total counter\n"
+	    "mingshi_ws_queue_drops_total %llu\n",
 	    (unsigned long long)m->ws_queue_drops);
 }
 
@@ -126,7 +130,8 @@ static void render_requests(struct buf *b, const struct metrics *m)
 	for (size_t i = 0; i < m->nroutes; i++) {
 		const struct route_stat *r = &m->routes[i];
 
-		put(b, "mingshi_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+		put(b,
+		    "mingshi_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
 		    r->method, r->route, r->status, (unsigned long long)r->count);
 	}
 }
@@ -143,9 +148,10 @@ static void render_commits(struct buf *b, const struct metrics *m)
 		    (double)COMMIT_LE_US[i] / 1e6, (unsigned long long)cum);
 	}
 	cum += atomic_load(&m->commit_bucket[METRICS_COMMIT_BUCKETS]);
-	put(b, "mingshi_sqlite_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
-	       "mingshi_sqlite_commit_seconds_sum %.6f\n"
-	       "mingshi_sqlite_commit_seconds_count %llu\n",
+	put(b,
+	    "mingshi_sqlite_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "mingshi_sqlite_commit_seconds_sum %.6f\n"
+	    "mingshi_sqlite_commit_seconds_count %llu\n",
 	    (unsigned long long)cum, (double)atomic_load(&m->commit_sum_us) / 1e6,
 	    (unsigned long long)atomic_load(&m->commit_count));
 	cum = 0;
@@ -157,26 +163,28 @@ static void render_commits(struct buf *b, const struct metrics *m)
 		    (unsigned long long)cum);
 	}
 	cum += atomic_load(&m->batch_bucket[METRICS_BATCH_BUCKETS]);
-	put(b, "mingshi_writer_batch_jobs_bucket{le=\"+Inf\"} %llu\n"
-	       "mingshi_writer_batch_jobs_sum %llu\n"
-	       "mingshi_writer_batch_jobs_count %llu\n",
+	put(b,
+	    "mingshi_writer_batch_jobs_bucket{le=\"+Inf\"} %llu\n"
+	    "mingshi_writer_batch_jobs_sum %llu\n"
+	    "mingshi_writer_batch_jobs_count %llu\n",
 	    (unsigned long long)cum, (unsigned long long)atomic_load(&m->batch_jobs_sum),
 	    (unsigned long long)atomic_load(&m->commit_count));
 }
 
 static void render_queues(struct buf *b, const struct metrics *m)
 {
-	put(b, "# HELP mingshi_queue_depth Jobs waiting, by queue.\n"
-	       "# TYPE mingshi_queue_depth gauge\n"
-	       "mingshi_queue_depth{queue=\"writer\"} %lld\n"
-	       "mingshi_queue_depth{queue=\"worker\"} %lld\n",
+	put(b,
+	    "# HELP mingshi_queue_depth Jobs waiting, by queue.\n"
+	    "# TYPE mingshi_queue_depth gauge\n"
+	    "mingshi_queue_depth{queue=\"writer\"} %lld\n"
+	    "mingshi_queue_depth{queue=\"worker\"} %lld\n",
 	    (long long)atomic_load(&m->writer_queue_depth),
 	    (long long)atomic_load(&m->pool_queue_depth));
 }
 
 char *metrics_render(const struct metrics *m)
 {
-	struct buf b = {malloc(4096), 0, 4096, 0};
+	struct buf b = { malloc(4096), 0, 4096, 0 };
 
 	if (!b.p)
 		return NULL;

@@ -157,9 +157,11 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 
 		rc = db_exec(&w->db, "COMMIT;");
 		if (rc != SQLITE_OK) {
-			log_error("writer: COMMIT failed (%s); %zu jobs fail", sqlite3_errstr(rc), *ran);
+			log_error("writer: COMMIT failed (%s); %zu jobs fail", sqlite3_errstr(rc),
+				  *ran);
 			db_exec(&w->db, "ROLLBACK;");
-			fail_range(batch, NULL, db_err(rc) == ERR_UNAVAILABLE ? ERR_UNAVAILABLE : ERR_DB);
+			fail_range(batch, NULL,
+				   db_err(rc) == ERR_UNAVAILABLE ? ERR_UNAVAILABLE : ERR_DB);
 		}
 		metrics_observe_commit(w->metrics, clock_mono_us() - c0, *ran);
 	}

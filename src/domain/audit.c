@@ -17,10 +17,11 @@ char *audit_canonical(int64_t id, const char *at, int64_t user_id, const char *a
 	char *text;
 
 	if (!detail)
-		detail = json_string(detail_json); /* tampered text still hashes deterministically */
+		detail =
+			json_string(detail_json); /* tampered text still hashes deterministically */
 	entry = json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "at", at,
-			  "user_id", user_id ? json_integer(user_id) : json_null(), "action", action,
-			  "entity", entity, "entity_id",
+			  "user_id", user_id ? json_integer(user_id) : json_null(), "action",
+			  action, "entity", entity, "entity_id",
 			  entity_id ? json_integer(entity_id) : json_null(), "detail", detail);
 	if (!entry)
 		return NULL;
@@ -97,7 +98,8 @@ enum err audit_append(struct db *db, int64_t actor, const char *action, const ch
 		      int64_t entity_id, json_t *detail, struct error *e)
 {
 	char prev[65], hash[65], at[32];
-	char *detail_text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	char *detail_text =
+		detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	char *canonical = NULL;
 	int64_t last;
 	enum err r;
@@ -105,13 +107,14 @@ enum err audit_append(struct db *db, int64_t actor, const char *action, const ch
 	clock_rfc3339(clock_now(), at, sizeof(at));
 	r = detail_text ? last_entry(db, &last, prev) : ERR_NOMEM;
 	if (r == ERR_OK) {
-		canonical = audit_canonical(last + 1, at, actor, action, entity, entity_id, detail_text);
+		canonical = audit_canonical(last + 1, at, actor, action, entity, entity_id,
+					    detail_text);
 		r = canonical ? ERR_OK : ERR_NOMEM;
 	}
 	if (r == ERR_OK) {
 		chain_hash(prev, canonical, hash);
-		r = insert_entry(db, last + 1, at, actor, action, entity, entity_id, detail_text, prev,
-				 hash);
+		r = insert_entry(db, last + 1, at, actor, action, entity, entity_id, detail_text,
+				 prev, hash);
 	}
 	free(canonical);
 	free(detail_text);

@@ -137,7 +137,8 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 	if (u->university_id && university_exists(db, u->university_id, e) != ERR_OK)
 		return e->err;
 	if (u->role == ROLE_UNIVERSITY_ADMIN && !u->university_id)
-		return error_set(e, ERR_INVALID, "university_id", "a university_admin needs a university");
+		return error_set(e, ERR_INVALID, "university_id",
+				 "a university_admin needs a university");
 	st = db_stmt(db, SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
@@ -149,13 +150,13 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken", u->username);
+		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken",
+				 u->username);
 	if (rc != SQLITE_DONE)
 		return error_set(e, db_err(rc), NULL, "cannot create user: %s", sqlite3_errstr(rc));
 	u->id = sqlite3_last_insert_rowid(db->h);
-	return audit_appendf(db, actor, "user.create", "user", u->id, e,
-			     "{s:s, s:s, s:s}", "username", u->username, "name", u->name, "role",
-			     role_name(u->role));
+	return audit_appendf(db, actor, "user.create", "user", u->id, e, "{s:s, s:s, s:s}",
+			     "username", u->username, "name", u->name, "role", role_name(u->role));
 }
 
 enum err user_set_password(struct db *db, int64_t user_id, const char *hash,

@@ -31,7 +31,8 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 		      unsigned char *end)
 {
 	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)value, (int)strlen(value), p, end);
+					   (const unsigned char *)value, (int)strlen(value), p,
+					   end);
 }
 
 int http_add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end, bool html)
@@ -127,7 +128,8 @@ static struct req *req_new(struct http_conn *c, const char *path)
 	r->no_store = true;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	lws_get_peer_simple(c->wsi, r->peer, sizeof(r->peer));
-	if (lws_hdr_copy(c->wsi, r->user_agent, sizeof(r->user_agent), WSI_TOKEN_HTTP_USER_AGENT) < 0)
+	if (lws_hdr_copy(c->wsi, r->user_agent, sizeof(r->user_agent), WSI_TOKEN_HTTP_USER_AGENT) <
+	    0)
 		r->user_agent[0] = '\0';
 	parse_query(c->wsi, r);
 	return r;

@@ -14,17 +14,17 @@
 /* lws per-session data of the "http" protocol. */
 struct http_conn {
 	struct lws *wsi;
-	struct req *req;          /* the transaction in progress, or NULL */
+	struct req *req; /* the transaction in progress, or NULL */
 	const struct route *route;
-	bool expect_body;         /* body callbacks will follow */
-	bool early_reply;         /* a response is ready; the body is read and dropped */
-	bool close_after;         /* Connection: close (e.g. 413 with an unread body) */
-	bool answered;            /* the response is on its way */
+	bool expect_body; /* body callbacks will follow */
+	bool early_reply; /* a response is ready; the body is read and dropped */
+	bool close_after; /* Connection: close (e.g. 413 with an unread body) */
+	bool answered;	  /* the response is on its way */
 	bool headers_sent;
-	unsigned char *tx;        /* LWS_PRE + response body */
+	unsigned char *tx; /* LWS_PRE + response body */
 	size_t tx_len, tx_sent;
 	int64_t started_us;
-	bool counted;             /* counted in metrics.open_http */
+	bool counted; /* counted in metrics.open_http */
 };
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -7,12 +7,12 @@
 #include "api/api.h"
 
 static const struct route ROUTES[] = {
-	{HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0},
-	{HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0},
-	{HTTP_POST, "/api/v1/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF},
-	{HTTP_DELETE, "/api/v1/session", api_session_delete, ROLES_SIGNED_IN, 0},
-	{HTTP_GET, "/api/v1/me", api_me_get, ROLES_SIGNED_IN, 0},
-	{HTTP_POST, "/api/v1/me/password", api_me_password, ROLES_SIGNED_IN, 0},
+	{ HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0 },
+	{ HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0 },
+	{ HTTP_POST, "/api/v1/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF },
+	{ HTTP_DELETE, "/api/v1/session", api_session_delete, ROLES_SIGNED_IN, 0 },
+	{ HTTP_GET, "/api/v1/me", api_me_get, ROLES_SIGNED_IN, 0 },
+	{ HTTP_POST, "/api/v1/me/password", api_me_password, ROLES_SIGNED_IN, 0 },
 };
 
 const struct route *router_routes(size_t *n)
@@ -23,7 +23,7 @@ const struct route *router_routes(size_t *n)
 
 const char *http_method_name(enum http_method m)
 {
-	static const char *const NAMES[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OTHER"};
+	static const char *const NAMES[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "OTHER" };
 
 	return m <= HTTP_OTHER ? NAMES[m] : "OTHER";
 }
@@ -56,7 +56,8 @@ static int path_matches(const char *pattern, const char *path, int64_t ids[], si
 		size_t sn = se ? (size_t)(se - path) : strlen(path);
 
 		if (pn == 5 && !strncmp(pattern, "/{id}", 5)) {
-			if (*nids == REQ_MAX_IDS || sn < 2 || parse_id(path + 1, sn - 1, &ids[*nids]))
+			if (*nids == REQ_MAX_IDS || sn < 2 ||
+			    parse_id(path + 1, sn - 1, &ids[*nids]))
 				return 0;
 			(*nids)++;
 		} else if (pn != sn || strncmp(pattern, path, pn) != 0) {
@@ -86,8 +87,9 @@ enum route_match router_match(enum http_method method, const char *path, const s
 			return MATCH_FOUND;
 		}
 		path_seen = 1;
-		used += (size_t)snprintf(allow + used, used < allow_cap ? allow_cap - used : 0, "%s%s",
-					 used ? ", " : "", http_method_name(ROUTES[i].method));
+		used += (size_t)snprintf(allow + used, used < allow_cap ? allow_cap - used : 0,
+					 "%s%s", used ? ", " : "",
+					 http_method_name(ROUTES[i].method));
 	}
 	return path_seen ? MATCH_NO_METHOD : MATCH_NO_PATH;
 }

@@ -11,8 +11,8 @@
 
 #define ROLE_BIT(r) (1u << (r))
 #define ROLES_PUBLIC 0u /* no session needed */
-#define ROLES_SIGNED_IN                                                                          \
-	(ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_UNIVERSITY_ADMIN) | ROLE_BIT(ROLE_MASTER) |         \
+#define ROLES_SIGNED_IN                                                                   \
+	(ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_UNIVERSITY_ADMIN) | ROLE_BIT(ROLE_MASTER) | \
 	 ROLE_BIT(ROLE_TEACHER) | ROLE_BIT(ROLE_EXPERT))
 
 enum route_flag {
@@ -24,7 +24,7 @@ struct route {
 	enum http_method method;
 	const char *pattern; /* "/api/v1/users/{id}": {id} matches a positive decimal integer */
 	api_handler handler;
-	unsigned roles;      /* ROLE_BIT()s allowed, or ROLES_PUBLIC */
+	unsigned roles; /* ROLE_BIT()s allowed, or ROLES_PUBLIC */
 	unsigned flags;
 };
 
@@ -33,7 +33,8 @@ enum route_match { MATCH_FOUND, MATCH_NO_PATH, MATCH_NO_METHOD };
 /* Finds the route for method and path. On MATCH_FOUND sets *out and the {id} values; on
  * MATCH_NO_METHOD writes the allowed methods ("GET, POST") into allow. */
 enum route_match router_match(enum http_method method, const char *path, const struct route **out,
-			      int64_t ids[REQ_MAX_IDS], size_t *nids, char *allow, size_t allow_cap);
+			      int64_t ids[REQ_MAX_IDS], size_t *nids, char *allow,
+			      size_t allow_cap);
 
 /* The whole table (for the permission test and docs). */
 const struct route *router_routes(size_t *n);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <psa/crypto.h>
 #include <signal.h>
@@ -39,14 +40,17 @@ static void lws_log(int level, const char *line)
 
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws: %.*s",
-		(int)n, line);
+	log_msg(level == LLL_ERR    ? LOG_ERROR
+		: level == LLL_WARN ? LOG_WARN
+				    : LOG_DEBUG,
+		"lws: %.*s", (int)n, line);
 }
 
 static const struct lws_protocols PROTOCOLS[] = {
-	{"http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0},
-	{WS_PROTOCOL_NAME, ws_callback, sizeof(struct ws_conn), WS_RX_BUFFER, 0, NULL, 0},
-	LWS_PROTOCOL_LIST_TERM};
+	{ "http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0 },
+	{ WS_PROTOCOL_NAME, ws_callback, sizeof(struct ws_conn), WS_RX_BUFFER, 0, NULL, 0 },
+	LWS_PROTOCOL_LIST_TERM
+};
 
 /* WebSocket keep-alive: ping after 30 s of silence, hang up after 60 s. */
 static const lws_retry_bo_t RETRY = {
@@ -62,7 +66,7 @@ struct server *server_of(struct lws *wsi)
 /* lws reports a busy port deep inside vhost creation; find out first, for a clear message. */
 static int check_port(const char *host, int port)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
 	char service[8];
 	int fd, one = 1, rc;
 
@@ -91,7 +95,8 @@ static int create_context(struct server *s)
 
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
 		       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	info.user = s;
 	info.gid = (gid_t)-1;
@@ -161,16 +166,19 @@ static void shutdown_server(struct server *s)
 
 int server_run(struct app *app)
 {
+	char root[PATH_MAX];
 	struct server s;
 	int rc = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.app = app;
 	app->server = &s;
-	if (!realpath(app->cfg.web_dir, s.web_root)) {
-		log_error("cannot open the web directory %s: %s", app->cfg.web_dir, strerror(errno));
+	if (!realpath(app->cfg.web_dir, root) || strlen(root) >= sizeof(s.web_root)) {
+		log_error("cannot open the web directory %s: %s", app->cfg.web_dir,
+			  strerror(errno));
 		return 1;
 	}
+	memcpy(s.web_root, root, strlen(root) + 1);
 	lws_set_log_level(log_get_level() == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
 			  lws_log);
 	/* mbedtls 3.6's TLS 1.3 needs PSA ready before the first handshake (DESIGN §2). */

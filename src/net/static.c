@@ -17,18 +17,18 @@ struct mime {
 };
 
 static const struct mime MIMES[] = {
-	{".html", "text/html; charset=utf-8"},
-	{".js", "text/javascript; charset=utf-8"},
-	{".mjs", "text/javascript; charset=utf-8"},
-	{".css", "text/css; charset=utf-8"},
-	{".json", "application/json; charset=utf-8"},
-	{".svg", "image/svg+xml"},
-	{".png", "image/png"},
-	{".jpg", "image/jpeg"},
-	{".ico", "image/x-icon"},
-	{".woff2", "font/woff2"},
-	{".txt", "text/plain; charset=utf-8"},
-	{".map", "application/json"},
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".mjs", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".json", "application/json; charset=utf-8" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".jpg", "image/jpeg" },
+	{ ".ico", "image/x-icon" },
+	{ ".woff2", "font/woff2" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".map", "application/json" },
 };
 
 static const char *mime_of(const char *path)
@@ -79,7 +79,7 @@ int static_serve(struct lws *wsi, struct server *s, const char *path)
 		return http_write_simple(wsi, 405,
 					 "{\"error\":{\"code\":\"method_not_allowed\","
 					 "\"message\":\"static files are read with GET\"}}") ||
-			       lws_http_transaction_completed(wsi)
+				       lws_http_transaction_completed(wsi)
 			       ? -1
 			       : 0;
 	}

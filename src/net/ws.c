@@ -143,7 +143,7 @@ typedef void (*ws_handler)(struct ws_conn *c, json_t *msg);
 
 static void on_ping(struct ws_conn *c, json_t *msg)
 {
-	static const char *const FIELDS[] = {"type", NULL};
+	static const char *const FIELDS[] = { "type", NULL };
 	struct error e;
 	json_t *pong;
 
@@ -160,7 +160,7 @@ static const struct {
 	const char *type;
 	ws_handler fn;
 } WS_HANDLERS[] = {
-	{"ping", on_ping},
+	{ "ping", on_ping },
 };
 
 static void dispatch(struct ws_conn *c, const char *text, size_t len)
@@ -274,11 +274,13 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (s->stopping)
 		return refuse(wsi, 503, "unavailable", "the server is shutting down");
 	if (!offers_protocol(wsi))
-		return refuse(wsi, 400, "validation_failed", "ask for subprotocol " WS_PROTOCOL_NAME);
+		return refuse(wsi, 400, "validation_failed",
+			      "ask for subprotocol " WS_PROTOCOL_NAME);
 	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0 ||
 	    !config_origin_allowed(&s->app->cfg, origin))
 		return refuse(wsi, 403, "forbidden", "this Origin is not allowed");
-	if (cookie_token(wsi, token) != 0 || api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
+	if (cookie_token(wsi, token) != 0 ||
+	    api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
 		return refuse(wsi, 401, "unauthenticated", "sign in first");
 	return 0;
 }
@@ -333,8 +335,7 @@ static void on_closed(struct ws_conn *c)
 	c->srv = NULL;
 }
 
-int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		size_t len)
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct ws_conn *c = user;
 

@@ -14,9 +14,9 @@
 
 #define WS_PROTOCOL_NAME "mingshi.v1"
 #define WS_PATH "/ws"
-#define WS_RX_BUFFER 4096          /* lws hands us frames in pieces of at most this */
-#define WS_MAX_MESSAGE 16384       /* whole message, across fragments (DESIGN §8) */
-#define WS_QUEUE_MAX_FRAMES 4096   /* a subscriber this far behind is closed with 1013 */
+#define WS_RX_BUFFER 4096	 /* lws hands us frames in pieces of at most this */
+#define WS_MAX_MESSAGE 16384	 /* whole message, across fragments (DESIGN §8) */
+#define WS_QUEUE_MAX_FRAMES 4096 /* a subscriber this far behind is closed with 1013 */
 #define WS_QUEUE_MAX_BYTES (8u << 20)
 #define WS_CLOSE_TRY_AGAIN_LATER 1013
 
@@ -39,10 +39,10 @@ struct ws_out {
 struct ws_conn {
 	struct lws *wsi;
 	struct server *srv;
-	struct ws_conn *prev, *next;   /* server->ws_list */
+	struct ws_conn *prev, *next; /* server->ws_list */
 	struct user user;
 	int64_t session_id;
-	char *rx;                      /* message being assembled */
+	char *rx; /* message being assembled */
 	size_t rx_len;
 	bool rx_binary;
 	struct ws_out *out_head, *out_tail;
