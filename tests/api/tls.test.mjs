@@ -1,0 +1,164 @@
+// TLS of DESIGN §2 and §5: Mozilla "intermediate" (TLS 1.3, and TLS 1.2 with ECDHE +
+// AES-GCM/ChaCha20 only), the self-signed ECDSA P-256 development certificate that is made once
+// and reused, --cert/--key, and `mingshi --version`.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { request, runBin, startServer, tmpDir } from './helpers.mjs';
+
+// Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
+function handshake(server, opts = {}) {
+  return new Promise((resolve) => {
+    const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost', ...opts }, () => {
+      const out = { ok: true, protocol: sock.getProtocol(), cipher: sock.getCipher().name, cert: sock.getPeerCertificate() };
+      sock.end();
+      resolve(out);
+    });
+    sock.setTimeout(5000, () => { sock.destroy(); resolve({ ok: false, code: 'TIMEOUT' }); });
+    sock.on('error', (e) => resolve({ ok: false, code: e.code || e.message }));
+  });
+}
+
+const tls12 = (ciphers) => ({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers });
+
+// The server (not our client) refused: the handshake ends in an alert from it.
+function assertRefused(r, what) {
+  assert.equal(r.ok, false, `${what} was accepted (${r.protocol} ${r.cipher})`);
+  assert.match(r.code, /ALERT/, `${what}: expected the server to refuse with an alert, got ${r.code}`);
+}
+
+describe('protocols and cipher suites', () => {
+  let server;
+
+  before(async () => { server = await startServer({ demo: false }); });
+  after(async () => { if (server) await server.dispose(); });
+
+  it('TLS 1.3 works', async () => {
+    const r = await handshake(server, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
+    assert.equal(r.ok, true, r.code);
+    assert.equal(r.protocol, 'TLSv1.3');
+  });
+
+  it('TLS 1.3 offers the three AEAD suites of the intermediate profile', async () => {
+    for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+      const r = await handshake(server, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite });
+      assert.equal(r.ok, true, `${suite}: ${r.code}`);
+      assert.equal(r.cipher, suite);
+    }
+  });
+
+  it('TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 works', async () => {
+    const r = await handshake(server, tls12('ECDHE-ECDSA-AES128-GCM-SHA256'));
+    assert.equal(r.ok, true, r.code);
+    assert.equal(r.protocol, 'TLSv1.2');
+    assert.equal(r.cipher, 'ECDHE-ECDSA-AES128-GCM-SHA256');
+  });
+
+  it('TLS 1.2 with ECDHE-ECDSA-AES256-GCM-SHA384 and ECDHE-ECDSA-CHACHA20-POLY1305 work', async () => {
+    for (const c of ['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+      const r = await handshake(server, tls12(c));
+      assert.equal(r.ok, true, `${c}: ${r.code}`);
+      assert.equal(r.protocol, 'TLSv1.2');
+      assert.equal(r.cipher, c);
+    }
+  });
+
+  it('TLS 1.2 CBC suites are refused', async () => {
+    assertRefused(await handshake(server, tls12('ECDHE-ECDSA-AES128-SHA256')), 'ECDHE-ECDSA-AES128-SHA256');
+    assertRefused(await handshake(server, tls12('ECDHE-ECDSA-AES256-SHA')), 'ECDHE-ECDSA-AES256-SHA');
+    assertRefused(await handshake(server, tls12('ECDHE-ECDSA-AES256-SHA384')), 'ECDHE-ECDSA-AES256-SHA384');
+  });
+
+  it('TLS 1.2 without forward secrecy (static RSA key exchange) is refused', async () => {
+    assertRefused(await handshake(server, tls12('AES128-GCM-SHA256')), 'AES128-GCM-SHA256');
+  });
+
+  it('TLS 1.1 and 1.0 are refused', async () => {
+    const old = { ciphers: 'DEFAULT:@SECLEVEL=0' };
+    assertRefused(await handshake(server, { ...old, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' }), 'TLS 1.1');
+    assertRefused(await handshake(server, { ...old, minVersion: 'TLSv1', maxVersion: 'TLSv1' }), 'TLS 1.0');
+  });
+});
+
+describe('the development certificate', () => {
+  let dataDir;
+  let first;
+
+  after(() => { if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true }); });
+
+  it('is ECDSA P-256 for localhost and 127.0.0.1, written to DIR/certs/', async () => {
+    dataDir = tmpDir();
+    const server = await startServer({ demo: false, dataDir });
+    try {
+      const r = await handshake(server);
+      assert.equal(r.ok, true, r.code);
+      first = r.cert;
+      assert.equal(first.asn1Curve, 'prime256v1');
+      assert.equal(first.bits, 256);
+      assert.equal(first.pubkey.length, 65, 'an uncompressed P-256 point');
+      const san = first.subjectaltname.split(/,\s*/);
+      assert.ok(san.includes('DNS:localhost'), first.subjectaltname);
+      assert.ok(san.includes('IP Address:127.0.0.1'), first.subjectaltname);
+      assert.ok(fs.existsSync(path.join(dataDir, 'certs', 'cert.pem')));
+      assert.ok(fs.existsSync(path.join(dataDir, 'certs', 'key.pem')));
+      assert.equal(fs.statSync(path.join(dataDir, 'certs', 'key.pem')).mode & 0o077, 0, 'the key is private to its owner');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('is reused when the server restarts on the same data directory', async () => {
+    assert.ok(first, 'needs the previous test');
+    const server = await startServer({ demo: false, dataDir });
+    try {
+      const r = await handshake(server);
+      assert.equal(r.ok, true, r.code);
+      assert.equal(r.cert.fingerprint256, first.fingerprint256);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('--cert and --key', () => {
+  let dir;
+  let server;
+
+  before(async () => {
+    dir = tmpDir('mingshi-cert-');
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-subj', '/CN=mingshi-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    server = await startServer({ demo: false, args: ['--cert', cert, '--key', key], certFile: cert });
+  });
+  after(async () => {
+    if (server) await server.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the given certificate', async () => {
+    const r = await handshake(server);
+    assert.equal(r.ok, true, r.code);
+    assert.equal(r.cert.subject.CN, 'mingshi-test');
+    assert.equal((await request(server, 'GET', '/healthz')).status, 200);
+    assert.ok(!fs.existsSync(path.join(server.dataDir, 'certs', 'cert.pem')), 'no development certificate is made');
+  });
+});
+
+describe('mingshi --version', () => {
+  it('prints mingshi, libwebsockets 4.3.5, mbedtls 3.6 and sqlite 3 versions', async () => {
+    const r = await runBin(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 4, r.stdout);
+    assert.ok(lines[0].startsWith('mingshi '), lines[0]);
+    assert.ok(lines[1].startsWith('libwebsockets 4.3.5'), lines[1]);
+    assert.ok(lines[2].startsWith('mbedtls 3.6.'), lines[2]);
+    assert.ok(lines[3].startsWith('sqlite 3.'), lines[3]);
+  });
+});
