@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 MBEDTLS_VER=3.6.6
 LWS_VER=4.3.5
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch
-          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev openssl"
+          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcsv-dev openssl"
 
 say() { printf 'deps: %s\n' "$*"; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }

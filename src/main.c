@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "domain/user.h"
+#include "net/router.h"
 #include "net/server.h"
 
 #ifndef MINGSHI_VERSION
@@ -28,6 +29,7 @@ static const char USAGE[] =
 	"                   --password-stdin\n"
 	"  mingshi backup --data DIR OUT.db\n"
 	"  mingshi migrate --data DIR\n"
+	"  mingshi routes                       (the route table as JSON)\n"
 	"  mingshi --version\n";
 
 static int fail(const struct error *e)
@@ -290,6 +292,34 @@ static int cmd_backup(int argc, char **argv)
 	return 0;
 }
 
+/* The route table with the roles each route admits: the permission-matrix test checks that
+ * it covers every route, so a new endpoint cannot ship without a row. */
+static int cmd_routes(void)
+{
+	size_t n;
+	const struct route *routes = router_routes(&n);
+	json_t *out = json_array();
+	char *text;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *roles = json_array();
+
+		for (int r = ROLE_NONE + 1; r < ROLE__COUNT; r++) {
+			if (routes[i].roles & ROLE_BIT(r))
+				json_array_append_new(roles, json_string(role_name((enum role)r)));
+		}
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:b}", "method",
+						     http_method_name(routes[i].method), "pattern",
+						     routes[i].pattern, "roles", roles, "public",
+						     routes[i].roles == ROLES_PUBLIC));
+	}
+	text = json_dumps(out, JSON_INDENT(1));
+	puts(text);
+	free(text);
+	json_decref(out);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")))
@@ -298,6 +328,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (argc >= 3 && !strcmp(argv[1], "user") && !strcmp(argv[2], "add"))
 		return cmd_user_add(argc - 3, argv + 3);
+	if (argc >= 2 && !strcmp(argv[1], "routes"))
+		return cmd_routes();
 	if (argc >= 2 && !strcmp(argv[1], "migrate"))
 		return cmd_migrate(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "backup"))

@@ -33,9 +33,10 @@ CREATE INDEX users_university ON users(university_id);
 
 -- A signed-in browser. Only SHA-256 of the cookie token is stored, so a copy of the database
 -- does not let anyone sign in. Sessions end after 12 h idle or 7 days (enforced on lookup and
--- purged by the writer).
+-- purged by the writer). AUTOINCREMENT: open WebSockets are matched to their session by id,
+-- so an id must never be handed out again after its session ends.
 CREATE TABLE sessions (
-	id           INTEGER PRIMARY KEY,
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
 	token_hash   BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
 	user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
 	csrf_token   TEXT NOT NULL,

@@ -27,6 +27,39 @@ void api_session_delete(struct req *r);
 /* me.c */
 void api_me_get(struct req *r);
 void api_me_password(struct req *r);
+/* users.c, universities.c, studios.c, members.c, achievements.c, import.c, audit.c */
+void api_users_list(struct req *r);
+void api_users_create(struct req *r);
+void api_users_get(struct req *r);
+void api_users_update(struct req *r);
+void api_users_password_reset(struct req *r);
+void api_users_import(struct req *r);
+void api_universities_list(struct req *r);
+void api_universities_create(struct req *r);
+void api_universities_get(struct req *r);
+void api_universities_update(struct req *r);
+void api_studios_list(struct req *r);
+void api_studios_create(struct req *r);
+void api_studios_get(struct req *r);
+void api_studios_update(struct req *r);
+void api_studios_import(struct req *r);
+void api_members_list(struct req *r);
+void api_members_apply(struct req *r);
+void api_members_decide(struct req *r);
+void api_members_end(struct req *r);
+void api_achievements_list(struct req *r);
+void api_achievements_create(struct req *r);
+void api_achievements_update(struct req *r);
+void api_achievements_delete(struct req *r);
+void api_audit_list(struct req *r);
+void api_audit_verify(struct req *r);
+
+struct studio_scope;
+/* Loads studio_id's scope (404 if none) and, with need_manage, checks the caller may run the
+ * studio (403). Returns false after replying. */
+bool api_studio_scope_or_reply(struct req *r, int64_t studio_id, bool need_manage,
+			       struct studio_scope *out);
+
 /* health.c */
 void api_healthz(struct req *r);
 void api_metrics(struct req *r);

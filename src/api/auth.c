@@ -91,7 +91,8 @@ enum err api_ws_authenticate(struct app *a, const char *token, struct user *u, s
 
 json_t *api_user_json(const struct user *u)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)u->id, "username",
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "username",
 			 u->username, "name", u->name, "role", role_name(u->role), "university_id",
-			 u->university_id ? json_integer(u->university_id) : json_null());
+			 u->university_id ? json_integer(u->university_id) : json_null(),
+			 "must_change_password", u->must_change_password);
 }

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/views.h"
+#include "domain/member.h"
+#include "domain/studio.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
@@ -12,13 +15,26 @@
 #include "core/json.h"
 #include "core/log.h"
 
+static void add_membership(const struct member *m, void *ctx)
+{
+	json_array_append_new(ctx, view_membership(m));
+}
+
 void api_me_get(struct req *r)
 {
-	json_t *me = api_user_json(&r->user);
+	json_t *me = api_user_json(&r->user), *memberships = json_array();
+	int64_t studio = r->user.role == ROLE_MASTER ? studio_of_master(&r->app->rdb, r->user.id) : 0;
+	enum err e = member_of_user(&r->app->rdb, r->user.id, add_membership, memberships);
 
-	/* Studios arrive with their own migration; until then no one runs or belongs to one. */
-	json_object_set_new(me, "studio_id", json_null());
-	json_object_set_new(me, "memberships", json_array());
+	if (e != ERR_OK) {
+		json_decref(me);
+		json_decref(memberships);
+		reply_err(r, e, NULL, NULL);
+		return;
+	}
+	json_object_set_new(me, "title", json_string(r->user.title));
+	json_object_set_new(me, "studio_id", studio ? json_integer(studio) : json_null());
+	json_object_set_new(me, "memberships", memberships);
 	reply_json(r, 200, me);
 }
 
@@ -56,7 +72,8 @@ static void pw_finish(struct pwchange *p)
 static enum err pw_store_run(struct db *db, void *arg)
 {
 	struct pwchange *p = arg;
-	enum err e = user_set_password(db, p->session.user_id, p->new_hash, 0, &p->err);
+	enum err e = user_set_password(db, p->session.user_id, p->new_hash, false, 0,
+				       p->session.user_id, &p->err);
 
 	if (e != ERR_OK)
 		return e;
@@ -75,8 +92,9 @@ static void pw_store_done(void *arg, enum err result)
 		pw_finish(p);
 		return;
 	}
+	/* Every socket of the user belongs to an ended session: the new one has none yet. */
 	if (r->app->end_user_sockets)
-		r->app->end_user_sockets(r->app, r->user.id, p->session.id);
+		r->app->end_user_sockets(r->app, r->user.id, 0);
 	token_cookie_value(p->token, r->set_cookie, sizeof(r->set_cookie));
 	reply_json(r, 200,
 		   json_pack("{s:o, s:s}", "user", api_user_json(&r->user), "csrf_token",

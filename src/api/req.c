@@ -84,7 +84,7 @@ json_t *req_json_or_reply(struct req *r, const char *const *allowed)
 		reply_error(r, &e);
 		return NULL;
 	}
-	if (json_only_fields(obj, allowed, &e) != ERR_OK) {
+	if (allowed && json_only_fields(obj, allowed, &e) != ERR_OK) {
 		json_decref(obj);
 		reply_error(r, &e);
 		return NULL;

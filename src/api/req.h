@@ -79,8 +79,9 @@ void reply_text(struct req *r, int status, const char *content_type, const char 
 /* Adds one response header line (name and value without CR/LF). */
 void reply_header(struct req *r, const char *name, const char *value);
 
-/* The request body as a JSON object restricted to `allowed` fields; on failure replies with
- * the error and returns NULL (the caller just returns). New reference. */
+/* The request body as a JSON object restricted to `allowed` fields (NULL: the caller checks
+ * fields itself, e.g. with fields_parse); on failure replies with the error and returns NULL
+ * (the caller just returns). New reference. */
 json_t *req_json_or_reply(struct req *r, const char *const *allowed);
 
 /* Value of query argument key, or NULL. Borrowed from r. */

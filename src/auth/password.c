@@ -16,6 +16,8 @@
 #define SALT_LEN 16
 #define KEY_LEN 32
 #define PREFIX "$pbkdf2-sha256$"
+#define RANDOM_PREFIX "$random-sha256$"
+#define INITIAL_LEN 16
 
 static int derive(const char *pw, const uint8_t *salt, size_t salt_len, unsigned iterations,
 		  uint8_t out[KEY_LEN])
@@ -64,12 +66,43 @@ static int parse_encoded(const char *enc, unsigned *iterations, uint8_t *salt, i
 	return 0;
 }
 
+/* SHA-256(salt ‖ pw) for the random-initial-password scheme. */
+static void salted_sha256(const uint8_t *salt, size_t salt_len, const char *pw, uint8_t out[32])
+{
+	uint8_t buf[64 + PASSWORD_MAX_CHARS * 4];
+	size_t n = strlen(pw);
+
+	if (n > sizeof(buf) - salt_len)
+		n = sizeof(buf) - salt_len;
+	memcpy(buf, salt, salt_len);
+	memcpy(buf + salt_len, pw, n);
+	crypto_sha256(buf, salt_len + n, out);
+	mbedtls_platform_zeroize(buf, sizeof(buf));
+}
+
+static int verify_random(const char *pw, const char *enc)
+{
+	char salt_b64[64], key_b64[64];
+	uint8_t salt[64], want[32], got[32];
+	int salt_len;
+
+	if (sscanf(enc + strlen(RANDOM_PREFIX), "%63[^$]$%63s", salt_b64, key_b64) != 2)
+		return 0;
+	salt_len = crypto_unb64(salt_b64, salt, sizeof(salt));
+	if (salt_len < 8 || crypto_unb64(key_b64, want, sizeof(want)) != 32)
+		return 0;
+	salted_sha256(salt, (size_t)salt_len, pw, got);
+	return crypto_equal(got, want, 32);
+}
+
 int password_verify(const char *pw, const char *encoded)
 {
 	uint8_t salt[64], want[KEY_LEN], got[KEY_LEN];
 	unsigned iterations;
 	int salt_len, same;
 
+	if (pw && encoded && !strncmp(encoded, RANDOM_PREFIX, strlen(RANDOM_PREFIX)))
+		return verify_random(pw, encoded);
 	if (!pw || !encoded || parse_encoded(encoded, &iterations, salt, &salt_len, want) != 0)
 		return 0;
 	if (derive(pw, salt, (size_t)salt_len, iterations, got) != 0)
@@ -77,6 +110,35 @@ int password_verify(const char *pw, const char *encoded)
 	same = crypto_equal(got, want, KEY_LEN);
 	mbedtls_platform_zeroize(got, sizeof(got));
 	return same;
+}
+
+enum err password_initial(char plain[17], char *hash, size_t cap)
+{
+	static const char ALPHABET[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+	const size_t n = sizeof(ALPHABET) - 1;
+	uint8_t raw[INITIAL_LEN * 2], salt[SALT_LEN], key[32];
+	char salt_b64[32], key_b64[48];
+	size_t got = 0;
+
+	/* Rejection sampling keeps every symbol equally likely. */
+	while (got < INITIAL_LEN) {
+		if (crypto_random(raw, sizeof(raw)) != 0)
+			return ERR_INTERNAL;
+		for (size_t i = 0; i < sizeof(raw) && got < INITIAL_LEN; i++) {
+			if (raw[i] < 256 - 256 % n)
+				plain[got++] = ALPHABET[raw[i] % n];
+		}
+	}
+	plain[INITIAL_LEN] = '\0';
+	if (crypto_random(salt, sizeof(salt)) != 0)
+		return ERR_INTERNAL;
+	salted_sha256(salt, sizeof(salt), plain, key);
+	if (crypto_b64(salt, SALT_LEN, salt_b64, sizeof(salt_b64)) < 0 ||
+	    crypto_b64(key, sizeof(key), key_b64, sizeof(key_b64)) < 0)
+		return ERR_INTERNAL;
+	return snprintf(hash, cap, RANDOM_PREFIX "%s$%s", salt_b64, key_b64) < (int)cap
+		       ? ERR_OK
+		       : ERR_INTERNAL;
 }
 
 const char *password_dummy_hash(void)

@@ -21,6 +21,13 @@ enum err password_hash(const char *pw, unsigned iterations, char *out, size_t ca
 /* 1 if pw matches encoded, 0 if not or if encoded is malformed. Worker pool. */
 int password_verify(const char *pw, const char *encoded);
 
+/* A machine-generated initial password (user import, creation by an admin, reset): 16
+ * characters from a 56-symbol alphabet without look-alikes (~92 bits) into plain (17 bytes),
+ * and its stored form `$random-sha256$<salt b64>$<hash b64>` into hash. Such a secret is
+ * random, so key stretching adds nothing: one salted SHA-256 keeps bulk imports fast. The user
+ * must replace it at first sign-in (users.must_change_password). Returns ERR_OK. */
+enum err password_initial(char plain[17], char *hash, size_t cap);
+
 /* A well-formed hash at PASSWORD_ITERATIONS of a random password nobody knows, to verify
  * against when a username does not exist, so both cases cost the same time (DESIGN §6). */
 const char *password_dummy_hash(void);

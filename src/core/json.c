@@ -55,11 +55,28 @@ static int has_bad_controls(const char *s, size_t n)
 	return 0;
 }
 
+enum err json_get_string_value(json_t *v, const char *name, size_t min, size_t max,
+			       const char **out, struct error *e)
+{
+	size_t chars;
+
+	*out = NULL;
+	if (!json_is_string(v))
+		return error_set(e, ERR_INVALID, name, "%s must be a string", name);
+	if (has_bad_controls(json_string_value(v), json_string_length(v)))
+		return error_set(e, ERR_INVALID, name, "%s contains control characters", name);
+	chars = utf8_chars(json_string_value(v));
+	if (chars < min || chars > max)
+		return error_set(e, ERR_INVALID, name, "%s must be %zu to %zu characters", name, min,
+				 max);
+	*out = json_string_value(v);
+	return ERR_OK;
+}
+
 enum err json_get_string(json_t *obj, const char *key, bool required, size_t min, size_t max,
 			 const char **out, struct error *e)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t chars;
 
 	*out = NULL;
 	if (!v || json_is_null(v)) {
@@ -67,16 +84,7 @@ enum err json_get_string(json_t *obj, const char *key, bool required, size_t min
 			return error_set(e, ERR_INVALID, key, "%s is required", key);
 		return ERR_OK;
 	}
-	if (!json_is_string(v))
-		return error_set(e, ERR_INVALID, key, "%s must be a string", key);
-	if (has_bad_controls(json_string_value(v), json_string_length(v)))
-		return error_set(e, ERR_INVALID, key, "%s contains control characters", key);
-	chars = utf8_chars(json_string_value(v));
-	if (chars < min || chars > max)
-		return error_set(e, ERR_INVALID, key, "%s must be %zu to %zu characters", key, min,
-				 max);
-	*out = json_string_value(v);
-	return ERR_OK;
+	return json_get_string_value(v, key, min, max, out, e);
 }
 
 enum err json_get_int(json_t *obj, const char *key, bool required, json_int_t lo, json_int_t hi,

@@ -23,6 +23,10 @@ enum err json_only_fields(json_t *obj, const char *const *allowed, struct error 
 enum err json_get_string(json_t *obj, const char *key, bool required, size_t min, size_t max,
 			 const char **out, struct error *e);
 
+/* The string value v (named `name` in errors) under the same rules as json_get_string(). */
+enum err json_get_string_value(json_t *v, const char *name, size_t min, size_t max,
+			       const char **out, struct error *e);
+
 /* An integer field in lo..hi (a JSON number with a fraction or a string is refused). Missing:
  * ERR_INVALID when required, else *present = false (present may be NULL when required). */
 enum err json_get_int(json_t *obj, const char *key, bool required, json_int_t lo, json_int_t hi,

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -186,6 +187,57 @@ enum err audit_verify(struct db *db, struct audit_check *out)
 			out->first_broken_id = id;
 		}
 		expect_id = id + 1;
+	}
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+#define LIST_WHERE " WHERE (?1 IS NULL OR a.entity = ?1) AND (?2 IS NULL OR a.entity_id = ?2)"
+
+static void bind_list(sqlite3_stmt *st, const char *entity, int64_t entity_id)
+{
+	if (entity && entity[0])
+		sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	if (entity_id)
+		sqlite3_bind_int64(st, 2, entity_id);
+}
+
+enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_t limit,
+		    int64_t offset, void (*fn)(const struct audit_entry *a, void *ctx), void *ctx,
+		    int64_t *total)
+{
+	static const char COUNT[] = "SELECT count(*) FROM audit a" LIST_WHERE;
+	static const char SQL[] =
+		"SELECT a.id, a.at, coalesce(a.user_id, 0), coalesce(u.name, ''), a.action, a.entity,"
+		" coalesce(a.entity_id, 0), a.detail, a.hash FROM audit a"
+		" LEFT JOIN users u ON u.id = a.user_id" LIST_WHERE " ORDER BY a.id DESC LIMIT ?3 OFFSET ?4";
+	sqlite3_stmt *st = db_stmt(db, COUNT);
+	struct audit_entry a;
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	bind_list(st, entity, entity_id);
+	*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	st = db_stmt(db, SQL);
+	if (!st)
+		return ERR_DB;
+	bind_list(st, entity, entity_id);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.id = sqlite3_column_int64(st, 0);
+		snprintf(a.at, sizeof(a.at), "%s", (const char *)sqlite3_column_text(st, 1));
+		a.user_id = sqlite3_column_int64(st, 2);
+		snprintf(a.user_name, sizeof(a.user_name), "%s", (const char *)sqlite3_column_text(st, 3));
+		snprintf(a.action, sizeof(a.action), "%s", (const char *)sqlite3_column_text(st, 4));
+		snprintf(a.entity, sizeof(a.entity), "%s", (const char *)sqlite3_column_text(st, 5));
+		a.entity_id = sqlite3_column_int64(st, 6);
+		a.detail = (char *)sqlite3_column_text(st, 7);
+		snprintf(a.hash, sizeof(a.hash), "%s", (const char *)sqlite3_column_text(st, 8));
+		fn(&a, ctx);
 	}
 	db_done(st);
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);

@@ -25,6 +25,24 @@ enum err audit_appendf(struct db *db, int64_t actor, const char *action, const c
 char *audit_canonical(int64_t id, const char *at, int64_t user_id, const char *action,
 		      const char *entity, int64_t entity_id, const char *detail_json);
 
+struct audit_entry {
+	int64_t id;
+	char at[24];
+	int64_t user_id;
+	char user_name[257];
+	char action[64];
+	char entity[32];
+	int64_t entity_id;
+	char *detail; /* JSON text, borrowed for the callback's duration */
+	char hash[65];
+};
+
+/* Entries newest first, optionally only those of entity (and entity_id when non-zero);
+ * *total counts all matches. */
+enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_t limit,
+		    int64_t offset, void (*fn)(const struct audit_entry *a, void *ctx), void *ctx,
+		    int64_t *total);
+
 struct audit_check {
 	bool ok;
 	int64_t entries;

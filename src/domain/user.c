@@ -1,9 +1,11 @@
 /* Users; see user.h. */
 #include "domain/user.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "domain/audit.h"
 #include "domain/session.h"
 
@@ -14,6 +16,25 @@ static const char *const ROLE_NAMES[ROLE__COUNT] = {
 	[ROLE_MASTER] = "master",
 	[ROLE_TEACHER] = "teacher",
 	[ROLE_EXPERT] = "expert",
+};
+
+static const char *const ROLE_OPTIONS[] = {"admin", "university_admin", "master", "teacher",
+					   "expert", NULL};
+
+#define UF(name, type, member, min, max, opts, flags)                                            \
+	{name, type, offsetof(struct user, member), sizeof(((struct user *)0)->member), min, max,  \
+	 opts, flags}
+
+const struct field USER_FIELDS[] = {
+	UF("username", F_TEXT, username, USERNAME_MIN, USERNAME_MAX, NULL, F_REQUIRED),
+	UF("name", F_TEXT, name, 1, NAME_MAX_CHARS, NULL, F_REQUIRED),
+	UF("role", F_ENUM, role_name, 0, 0, ROLE_OPTIONS, F_REQUIRED),
+	UF("university_id", F_ID, university_id, 0, 0, NULL, F_NULLABLE),
+	UF("title", F_TEXT, title, 0, TITLE_MAX_CHARS, NULL, F_NULLABLE),
+	UF("phone", F_TEXT, phone, 0, PHONE_MAX, NULL, F_NULLABLE),
+	UF("email", F_TEXT, email, 0, EMAIL_MAX, NULL, F_NULLABLE),
+	UF("disabled", F_BOOL, disabled, 0, 0, NULL, 0),
+	FIELD_END,
 };
 
 const char *role_name(enum role r)
@@ -49,62 +70,26 @@ enum err user_check_username(const char *s, struct error *e)
 	return ERR_OK;
 }
 
-#define USER_COLS "id, username, name, role, coalesce(university_id, 0), disabled, password_hash"
-
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+/* Digits with an optional leading + and inner dashes or spaces: 138-0000-1234, +86 371 … */
+static int phone_ok(const char *p)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
+	int digits = 0;
 
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
-static void row_to_user(sqlite3_stmt *st, struct user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
-	copy_col(u->username, sizeof(u->username), st, 1);
-	copy_col(u->name, sizeof(u->name), st, 2);
-	u->role = role_parse((const char *)sqlite3_column_text(st, 3));
-	u->university_id = sqlite3_column_int64(st, 4);
-	u->disabled = sqlite3_column_int(st, 5) != 0;
-	copy_col(u->password_hash, sizeof(u->password_hash), st, 6);
-}
-
-static enum err fetch_one(sqlite3_stmt *st, struct user *out)
-{
-	int rc = sqlite3_step(st);
-	enum err r = ERR_NOT_FOUND;
-
-	if (rc == SQLITE_ROW) {
-		row_to_user(st, out);
-		r = ERR_OK;
-	} else if (rc != SQLITE_DONE) {
-		r = db_err(rc);
+	for (size_t i = 0; p[i]; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			digits++;
+		else if (!(p[i] == '+' && i == 0) && p[i] != '-' && p[i] != ' ')
+			return 0;
 	}
-	db_done(st);
-	return r;
+	return digits >= 5 && digits <= 15;
 }
 
-enum err user_by_username(struct db *db, const char *username, struct user *out)
+static int email_ok(const char *m)
 {
-	static const char SQL[] = "SELECT " USER_COLS " FROM users WHERE username = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	const char *at = strchr(m, '@');
 
-	if (!st)
-		return ERR_DB;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	return fetch_one(st, out);
-}
-
-enum err user_by_id(struct db *db, int64_t id, struct user *out)
-{
-	static const char SQL[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
-
-	if (!st)
-		return ERR_DB;
-	sqlite3_bind_int64(st, 1, id);
-	return fetch_one(st, out);
+	return at && at != m && !strchr(at + 1, '@') && strchr(at + 1, '.') && at[1] != '.' &&
+	       m[strlen(m) - 1] != '.' && !strpbrk(m, " \t<>\"',;");
 }
 
 static enum err university_exists(struct db *db, int64_t id, struct error *e)
@@ -126,19 +111,173 @@ static enum err university_exists(struct db *db, int64_t id, struct error *e)
 	return error_set(e, db_err(rc), NULL, NULL);
 }
 
+enum err user_check(struct db *db, const struct user *u, struct error *e)
+{
+	if (user_check_username(u->username, e) != ERR_OK)
+		return e->err;
+	if (u->role == ROLE_NONE)
+		return error_set(e, ERR_INVALID, "role", "role is not one of the allowed values");
+	if (u->phone[0] && !phone_ok(u->phone))
+		return error_set(e, ERR_INVALID, "phone", "phone must be 5 to 15 digits");
+	if (u->email[0] && !email_ok(u->email))
+		return error_set(e, ERR_INVALID, "email", "email is not an email address");
+	if (u->role == ROLE_UNIVERSITY_ADMIN && !u->university_id)
+		return error_set(e, ERR_INVALID, "university_id", "a university_admin needs a university");
+	if (u->university_id && university_exists(db, u->university_id, e) != ERR_OK)
+		return e->err;
+	return ERR_OK;
+}
+
+void user_mask_phone(const char *phone, char *out, size_t cap)
+{
+	size_t n = strlen(phone);
+
+	if (n < 7) {
+		snprintf(out, cap, "%s", n ? "****" : "");
+		return;
+	}
+	snprintf(out, cap, "%.3s****%s", phone, phone + n - 4);
+}
+
+void user_mask_email(const char *email, char *out, size_t cap)
+{
+	const char *at = strchr(email, '@');
+
+	if (!at || at == email) {
+		snprintf(out, cap, "%s", email[0] ? "***" : "");
+		return;
+	}
+	snprintf(out, cap, "%.1s***%s", email, at);
+}
+
+/* ---- reads --------------------------------------------------------------------------- */
+
+#define USER_COLS                                                                                \
+	"u.id, u.username, u.name, u.role, coalesce(u.university_id, 0), u.disabled,"            \
+	" u.password_hash, u.title, u.phone, u.email, u.must_change_password, u.created_at,"     \
+	" coalesce(v.name, '')"
+#define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void row_to_user(sqlite3_stmt *st, struct user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	copy_col(u->username, sizeof(u->username), st, 1);
+	copy_col(u->name, sizeof(u->name), st, 2);
+	copy_col(u->role_name, sizeof(u->role_name), st, 3);
+	u->role = role_parse(u->role_name);
+	u->university_id = sqlite3_column_int64(st, 4);
+	u->disabled = sqlite3_column_int(st, 5) != 0;
+	copy_col(u->password_hash, sizeof(u->password_hash), st, 6);
+	copy_col(u->title, sizeof(u->title), st, 7);
+	copy_col(u->phone, sizeof(u->phone), st, 8);
+	copy_col(u->email, sizeof(u->email), st, 9);
+	u->must_change_password = sqlite3_column_int(st, 10) != 0;
+	copy_col(u->created_at, sizeof(u->created_at), st, 11);
+	copy_col(u->university_name, sizeof(u->university_name), st, 12);
+}
+
+static enum err fetch_one(sqlite3_stmt *st, struct user *out)
+{
+	int rc = sqlite3_step(st);
+	enum err r = ERR_NOT_FOUND;
+
+	if (rc == SQLITE_ROW) {
+		row_to_user(st, out);
+		r = ERR_OK;
+	} else if (rc != SQLITE_DONE) {
+		r = db_err(rc);
+	}
+	db_done(st);
+	return r;
+}
+
+enum err user_by_username(struct db *db, const char *username, struct user *out)
+{
+	static const char SQL[] = "SELECT " USER_COLS USER_FROM " WHERE u.username = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	return fetch_one(st, out);
+}
+
+enum err user_by_id(struct db *db, int64_t id, struct user *out)
+{
+	static const char SQL[] = "SELECT " USER_COLS USER_FROM " WHERE u.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return fetch_one(st, out);
+}
+
+/* Filters are bound as NULL when unused, so one statement serves every combination. */
+#define USER_WHERE                                                                               \
+	" WHERE (?1 IS NULL OR instr(lower(u.username), lower(?1)) OR instr(u.name, ?1))"        \
+	" AND (?2 IS NULL OR u.role = ?2) AND (?3 IS NULL OR u.university_id = ?3)"
+
+static void bind_filter(sqlite3_stmt *st, const struct user_filter *f)
+{
+	if (f->q && f->q[0])
+		sqlite3_bind_text(st, 1, f->q, -1, SQLITE_STATIC);
+	if (f->role != ROLE_NONE)
+		sqlite3_bind_text(st, 2, role_name(f->role), -1, SQLITE_STATIC);
+	if (f->university_id)
+		sqlite3_bind_int64(st, 3, f->university_id);
+}
+
+enum err user_list(struct db *db, const struct user_filter *f,
+		   void (*fn)(const struct user *u, void *ctx), void *ctx, int64_t *total)
+{
+	static const char COUNT[] = "SELECT count(*) FROM users u" USER_WHERE;
+	static const char SQL[] =
+		"SELECT " USER_COLS USER_FROM USER_WHERE " ORDER BY u.id LIMIT ?4 OFFSET ?5";
+	sqlite3_stmt *st = db_stmt(db, COUNT);
+	struct user u;
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	bind_filter(st, f);
+	rc = sqlite3_step(st);
+	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	st = db_stmt(db, SQL);
+	if (!st)
+		return ERR_DB;
+	bind_filter(st, f);
+	sqlite3_bind_int64(st, 4, f->limit);
+	sqlite3_bind_int64(st, 5, f->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_user(st, &u);
+		fn(&u, ctx);
+	}
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+/* ---- writes -------------------------------------------------------------------------- */
+
 enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error *e)
 {
 	static const char SQL[] =
-		"INSERT INTO users (username, name, role, university_id, password_hash)"
-		" VALUES (?1, ?2, ?3, nullif(?4, 0), ?5)";
+		"INSERT INTO users (username, name, role, university_id, password_hash, title, phone,"
+		" email, must_change_password) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?8, ?9)";
 	sqlite3_stmt *st;
 	int rc;
 
-	if (u->university_id && university_exists(db, u->university_id, e) != ERR_OK)
+	if (user_check(db, u, e) != ERR_OK)
 		return e->err;
-	if (u->role == ROLE_UNIVERSITY_ADMIN && !u->university_id)
-		return error_set(e, ERR_INVALID, "university_id",
-				 "a university_admin needs a university");
 	st = db_stmt(db, SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
@@ -147,11 +286,14 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 	sqlite3_bind_text(st, 3, role_name(u->role), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, u->university_id);
 	sqlite3_bind_text(st, 5, u->password_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, u->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, u->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, u->email, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, u->must_change_password);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken",
-				 u->username);
+		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken", u->username);
 	if (rc != SQLITE_DONE)
 		return error_set(e, db_err(rc), NULL, "cannot create user: %s", sqlite3_errstr(rc));
 	u->id = sqlite3_last_insert_rowid(db->h);
@@ -159,12 +301,105 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 			     "username", u->username, "name", u->name, "role", role_name(u->role));
 }
 
-enum err user_set_password(struct db *db, int64_t user_id, const char *hash,
-			   int64_t keep_session_id, struct error *e)
+static enum err save(struct db *db, const struct user *u, struct error *e)
 {
 	static const char SQL[] =
-		"UPDATE users SET password_hash = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
-		" WHERE id = ?1";
+		"UPDATE users SET username = ?2, name = ?3, role = ?4, university_id = nullif(?5, 0),"
+		" title = ?6, phone = ?7, email = ?8, disabled = ?9,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, u->id);
+	sqlite3_bind_text(st, 2, u->username, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, role_name(u->role), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, u->university_id);
+	sqlite3_bind_text(st, 6, u->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, u->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, u->email, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, u->disabled);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken", u->username);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER)
+		return error_set(e, ERR_CONFLICT, "role", "the user's studios depend on this role");
+	return rc == SQLITE_DONE ? ERR_OK : error_set(e, db_err(rc), NULL, NULL);
+}
+
+/* The audit detail of an update: each changed field's new value, personal data masked. */
+static json_t *change_detail(const struct user *before, const struct user *after)
+{
+	json_t *d = json_object();
+
+	if (strcmp(before->username, after->username))
+		json_object_set_new(d, "username", json_string(after->username));
+	if (strcmp(before->name, after->name))
+		json_object_set_new(d, "name", json_string(after->name));
+	if (before->role != after->role)
+		json_object_set_new(d, "role", json_string(role_name(after->role)));
+	if (before->university_id != after->university_id)
+		json_object_set_new(d, "university_id", after->university_id
+								? json_integer(after->university_id)
+								: json_null());
+	if (strcmp(before->title, after->title))
+		json_object_set_new(d, "title", json_string(after->title));
+	if (strcmp(before->phone, after->phone))
+		json_object_set_new(d, "phone", json_string("changed"));
+	if (strcmp(before->email, after->email))
+		json_object_set_new(d, "email", json_string("changed"));
+	if (before->disabled != after->disabled)
+		json_object_set_new(d, "disabled", json_boolean(after->disabled));
+	return d;
+}
+
+static void apply_patch(struct user *u, const struct user *p, uint64_t set)
+{
+	const struct field *f = USER_FIELDS;
+
+	for (size_t i = 0; f[i].name; i++) {
+		if (!(set & ((uint64_t)1 << i)))
+			continue;
+		memcpy((char *)u + f[i].offset, (const char *)p + f[i].offset, f[i].size);
+	}
+	if (set & fields_bit(USER_FIELDS, "role"))
+		u->role = role_parse(u->role_name);
+}
+
+enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64_t set,
+		     int64_t actor, struct user *out, struct error *e)
+{
+	struct user before;
+	json_t *detail;
+	enum err r;
+
+	r = user_by_id(db, id, &before);
+	if (r != ERR_OK)
+		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such user" : NULL);
+	*out = before;
+	apply_patch(out, patch, set);
+	if (user_check(db, out, e) != ERR_OK || save(db, out, e) != ERR_OK)
+		return e->err;
+	if (out->disabled && !before.disabled && session_delete_user(db, id, 0) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	detail = change_detail(&before, out);
+	r = audit_append(db, actor,
+			 out->disabled != before.disabled ? (out->disabled ? "user.disable" : "user.enable")
+							  : "user.update",
+			 "user", id, detail, e);
+	json_decref(detail);
+	return r;
+}
+
+enum err user_set_password(struct db *db, int64_t user_id, const char *hash, bool must_change,
+			   int64_t keep_session_id, int64_t actor, struct error *e)
+{
+	static const char SQL[] =
+		"UPDATE users SET password_hash = ?2, must_change_password = ?3,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, SQL);
 	int rc;
 
@@ -172,6 +407,7 @@ enum err user_set_password(struct db *db, int64_t user_id, const char *hash,
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, must_change);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
@@ -180,5 +416,26 @@ enum err user_set_password(struct db *db, int64_t user_id, const char *hash,
 		return error_set(e, ERR_NOT_FOUND, NULL, "no such user");
 	if (session_delete_user(db, user_id, keep_session_id) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
-	return audit_appendf(db, user_id, "user.password_change", "user", user_id, e, "{}");
+	return audit_appendf(db, actor, must_change ? "user.password_reset" : "user.password_change",
+			     "user", user_id, e, "{}");
+}
+
+enum err user_log_pii_read(struct db *db, int64_t reader, int64_t subject, const char *fields)
+{
+	static const char SQL[] =
+		"INSERT INTO pii_reads (at, reader_id, subject_id, fields) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	char at[32];
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	clock_rfc3339(clock_now(), at, sizeof(at));
+	sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, reader);
+	sqlite3_bind_int64(st, 3, subject);
+	sqlite3_bind_text(st, 4, fields, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 }

@@ -70,6 +70,8 @@ static void req_finish(struct req *r)
 		req_free(r);
 		return;
 	}
+	if (c->in_handler)
+		return; /* released before the handler returned: run_handler() sends */
 	send_response(c);
 }
 
@@ -158,6 +160,16 @@ static void send_response(struct http_conn *c)
 		log_info("%s %s %d %.1fms %s", http_method_name(r->method), r->path, r->status,
 			 (double)(clock_mono_us() - c->started_us) / 1000.0, r->peer);
 	lws_callback_on_writable(c->wsi);
+}
+
+static void reply_now_error(struct http_conn *c, const struct error *e)
+{
+	reply_error(c->req, e);
+	if (c->expect_body && e->err != ERR_TOO_LARGE) {
+		c->early_reply = true; /* answer once the body has been read and dropped */
+		return;
+	}
+	send_response(c);
 }
 
 static void reply_now(struct http_conn *c, enum err code, const char *field, const char *msg)
@@ -329,6 +341,15 @@ static bool precheck(struct http_conn *c, long long clen)
 		reply_now(c, ERR_FORBIDDEN, NULL, NULL);
 		return false;
 	}
+	if (rt->roles != ROLES_PUBLIC && r->user.must_change_password &&
+	    !(rt->flags & ROUTE_BEFORE_PASSWORD)) {
+		struct error e;
+
+		error_set(&e, ERR_FORBIDDEN, NULL, "change your initial password first");
+		e.code = "password_change_required";
+		reply_now_error(c, &e);
+		return false;
+	}
 	if (changes_state(r->method) && !(rt->flags & ROUTE_NO_CSRF) && !csrf_ok(c)) {
 		reply_now(c, ERR_CSRF, NULL, NULL);
 		return false;
@@ -344,7 +365,9 @@ static void run_handler(struct http_conn *c)
 {
 	struct req *r = c->req;
 
+	c->in_handler = true;
 	c->route->handler(r);
+	c->in_handler = false;
 	if (r->holds == 0)
 		send_response(c);
 }
@@ -506,7 +529,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
-int http_write_simple(struct lws *wsi, int status, const char *json_body)
+int http_write_simple(struct lws *wsi, int status, const char *json_body, const char *allow)
 {
 	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
 					   *end = buf + sizeof(buf) - 1;
@@ -516,6 +539,7 @@ int http_write_simple(struct lws *wsi, int status, const char *json_body)
 	    http_add_security_headers(wsi, &p, end, false) ||
 	    add_header(wsi, "content-type:", "application/json; charset=utf-8", &p, end) ||
 	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
+	    (allow && add_header(wsi, "allow:", allow, &p, end)) ||
 	    lws_add_http_header_content_length(wsi, n, &p, end) ||
 	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < n)
 		return -1;

@@ -20,6 +20,7 @@ struct http_conn {
 	bool early_reply; /* a response is ready; the body is read and dropped */
 	bool close_after; /* Connection: close (e.g. 413 with an unread body) */
 	bool answered;	  /* the response is on its way */
+	bool in_handler; /* the route's handler is running */
 	bool headers_sent;
 	unsigned char *tx; /* LWS_PRE + response body */
 	size_t tx_len, tx_sent;
@@ -33,7 +34,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 /* Writes the security headers of DESIGN §6 (and the CSP on HTML) at *p. Returns 0 or -1. */
 int http_add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end, bool html);
 
-/* Sends a complete small response from a callback that may write (upgrade refusal). */
-int http_write_simple(struct lws *wsi, int status, const char *json_body);
+/* Sends a complete small response from a callback that may write (upgrade refusal, static
+ * 405); allow, when not NULL, is the Allow header's value. */
+int http_write_simple(struct lws *wsi, int status, const char *json_body, const char *allow);
 
 #endif

@@ -6,13 +6,46 @@
 
 #include "api/api.h"
 
+#define ADMIN ROLE_BIT(ROLE_ADMIN)
+#define MASTER ROLE_BIT(ROLE_MASTER)
+#define TEACHER ROLE_BIT(ROLE_TEACHER)
+#define ANY ROLES_SIGNED_IN
+#define V1 "/api/v1"
+
+/* The permission matrix's first half: which roles reach each handler. The handler applies
+ * the scope rules (own university, own studio) of auth/perm. docs/API.md lists the same. */
 static const struct route ROUTES[] = {
-	{ HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0 },
-	{ HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0 },
-	{ HTTP_POST, "/api/v1/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF },
-	{ HTTP_DELETE, "/api/v1/session", api_session_delete, ROLES_SIGNED_IN, 0 },
-	{ HTTP_GET, "/api/v1/me", api_me_get, ROLES_SIGNED_IN, 0 },
-	{ HTTP_POST, "/api/v1/me/password", api_me_password, ROLES_SIGNED_IN, 0 },
+	{HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0},
+	{HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0},
+	{HTTP_POST, V1 "/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF},
+	{HTTP_DELETE, V1 "/session", api_session_delete, ANY, ROUTE_BEFORE_PASSWORD},
+	{HTTP_GET, V1 "/me", api_me_get, ANY, ROUTE_BEFORE_PASSWORD},
+	{HTTP_POST, V1 "/me/password", api_me_password, ANY, ROUTE_BEFORE_PASSWORD},
+	{HTTP_GET, V1 "/users", api_users_list, ADMIN, 0},
+	{HTTP_POST, V1 "/users", api_users_create, ADMIN, 0},
+	{HTTP_POST, V1 "/users/import", api_users_import, ADMIN, ROUTE_CSV_BODY},
+	{HTTP_GET, V1 "/users/{id}", api_users_get, ANY, 0},
+	{HTTP_PATCH, V1 "/users/{id}", api_users_update, ADMIN, 0},
+	{HTTP_POST, V1 "/users/{id}/password-reset", api_users_password_reset, ADMIN, 0},
+	{HTTP_GET, V1 "/universities", api_universities_list, ANY, 0},
+	{HTTP_POST, V1 "/universities", api_universities_create, ADMIN, 0},
+	{HTTP_GET, V1 "/universities/{id}", api_universities_get, ANY, 0},
+	{HTTP_PATCH, V1 "/universities/{id}", api_universities_update, ADMIN, 0},
+	{HTTP_GET, V1 "/studios", api_studios_list, ANY, 0},
+	{HTTP_POST, V1 "/studios", api_studios_create, ADMINS, 0},
+	{HTTP_POST, V1 "/studios/import", api_studios_import, ADMIN, ROUTE_CSV_BODY},
+	{HTTP_GET, V1 "/studios/{id}", api_studios_get, ANY, 0},
+	{HTTP_PATCH, V1 "/studios/{id}", api_studios_update, ADMINS | MASTER, 0},
+	{HTTP_GET, V1 "/studios/{id}/members", api_members_list, ANY, 0},
+	{HTTP_POST, V1 "/studios/{id}/members", api_members_apply, TEACHER, 0},
+	{HTTP_PATCH, V1 "/studios/{id}/members/{id}", api_members_decide, ADMINS | MASTER, 0},
+	{HTTP_DELETE, V1 "/studios/{id}/members/{id}", api_members_end, ADMINS | MASTER | TEACHER, 0},
+	{HTTP_GET, V1 "/studios/{id}/achievements", api_achievements_list, ANY, 0},
+	{HTTP_POST, V1 "/studios/{id}/achievements", api_achievements_create, ADMINS | MASTER, 0},
+	{HTTP_PATCH, V1 "/studios/{id}/achievements/{id}", api_achievements_update, ADMINS | MASTER, 0},
+	{HTTP_DELETE, V1 "/studios/{id}/achievements/{id}", api_achievements_delete, ADMINS | MASTER, 0},
+	{HTTP_GET, V1 "/audit", api_audit_list, ADMIN, 0},
+	{HTTP_GET, V1 "/audit/verify", api_audit_verify, ADMIN, 0},
 };
 
 const struct route *router_routes(size_t *n)

@@ -11,6 +11,7 @@
 
 #define ROLE_BIT(r) (1u << (r))
 #define ROLES_PUBLIC 0u /* no session needed */
+#define ADMINS (ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_UNIVERSITY_ADMIN))
 #define ROLES_SIGNED_IN                                                                   \
 	(ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_UNIVERSITY_ADMIN) | ROLE_BIT(ROLE_MASTER) | \
 	 ROLE_BIT(ROLE_TEACHER) | ROLE_BIT(ROLE_EXPERT))
@@ -18,6 +19,7 @@
 enum route_flag {
 	ROUTE_NO_CSRF = 1 << 0, /* state-changing but sessionless (sign-in): Origin still checked */
 	ROUTE_CSV_BODY = 1 << 1, /* body is text/csv instead of JSON */
+	ROUTE_BEFORE_PASSWORD = 1 << 2, /* allowed while must_change_password is set */
 };
 
 struct route {

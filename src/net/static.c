@@ -78,7 +78,8 @@ int static_serve(struct lws *wsi, struct server *s, const char *path)
 		metrics_count_request(&s->app->metrics, "OTHER", "static", 405);
 		return http_write_simple(wsi, 405,
 					 "{\"error\":{\"code\":\"method_not_allowed\","
-					 "\"message\":\"static files are read with GET\"}}") ||
+					 "\"message\":\"static files are read with GET\"}}",
+					 "GET") ||
 				       lws_http_transaction_completed(wsi)
 			       ? -1
 			       : 0;

@@ -195,8 +195,10 @@ static int on_receive(struct ws_conn *c, const char *in, size_t len)
 	if (lws_is_first_fragment(c->wsi) && !c->rx_len)
 		c->rx_binary = lws_frame_is_binary(c->wsi);
 	if (c->rx_len + len > WS_MAX_MESSAGE) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"message over 16 KiB", 20);
+		static const char REASON[] = "message over 16 KiB";
+
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)REASON,
+				 sizeof(REASON) - 1);
 		return -1;
 	}
 	grown = realloc(c->rx, c->rx_len + len + 1);
@@ -253,7 +255,7 @@ static int refuse(struct lws *wsi, int status, const char *code, const char *mes
 
 	snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
 		 message);
-	if (http_write_simple(wsi, status, body) < 0)
+	if (http_write_simple(wsi, status, body, NULL) < 0)
 		return -1;
 	return 1;
 }
@@ -282,6 +284,8 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (cookie_token(wsi, token) != 0 ||
 	    api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
 		return refuse(wsi, 401, "unauthenticated", "sign in first");
+	if (u.must_change_password)
+		return refuse(wsi, 403, "password_change_required", "change your initial password first");
 	return 0;
 }
 

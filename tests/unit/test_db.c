@@ -125,7 +125,20 @@ static void demo_sql_loads(void **state)
 	(void)state;
 	test_db_open(&db);
 	test_exec(&db, EMBED_DEMO_SQL.data);
-	assert_int_equal(test_int(&db, "SELECT count(*) FROM users"), 5);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM users"), 40);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM studios"), 14);
+	assert_int_equal(test_int(&db, "SELECT count(DISTINCT university_id) FROM studios"), 5);
+	/* DESIGN §5's fixed demo accounts */
+	assert_int_equal(test_int(&db, "SELECT id FROM users WHERE username='master_li'"), 3);
+	assert_int_equal(test_int(&db, "SELECT master_id FROM studios WHERE id=1"), 3);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM studio_members WHERE studio_id=1"
+				       " AND user_id=(SELECT id FROM users WHERE username='teacher_wang')"
+				       " AND status='approved'"),
+			 1);
+	/* every studio's master is a master of the studio's university */
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM studios s JOIN users u ON u.id=s.master_id"
+				       " WHERE u.role<>'master' OR u.university_id<>s.university_id"),
+			 0);
 	assert_int_equal(
 		test_int(&db, "SELECT university_id FROM users WHERE username='zzu_admin'"), 1);
 	assert_int_equal(test_int(&db, "SELECT count(*) FROM universities"), 5);

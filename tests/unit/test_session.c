@@ -88,7 +88,7 @@ static void password_change(void **state)
 	id = add_user(&db, "carol", ROLE_MASTER, 0);
 	new_session(&db, id, 3, NOW, &s1, h1);
 	new_session(&db, id, 4, NOW, &s2, h2);
-	assert_int_equal(user_set_password(&db, id, "$pbkdf2-sha256$1000$new$hash", 0, &e), ERR_OK);
+	assert_int_equal(user_set_password(&db, id, "$pbkdf2-sha256$1000$new$hash", false, 0, id, &e), ERR_OK);
 	new_session(&db, id, 5, NOW, &s3, h3);
 	assert_int_equal(session_lookup(&db, h1, NOW + 1, &got, &u), ERR_NOT_FOUND);
 	assert_int_equal(session_lookup(&db, h2, NOW + 1, &got, &u), ERR_NOT_FOUND);
@@ -96,7 +96,7 @@ static void password_change(void **state)
 	assert_string_equal(u.password_hash, "$pbkdf2-sha256$1000$new$hash");
 	assert_int_equal(
 		test_int(&db, "SELECT count(*) FROM audit WHERE action='user.password_change'"), 1);
-	assert_int_equal(user_set_password(&db, 999, "x", 0, &e), ERR_NOT_FOUND);
+	assert_int_equal(user_set_password(&db, 999, "x", false, 0, 0, &e), ERR_NOT_FOUND);
 	db_close(&db);
 }
 
@@ -133,7 +133,10 @@ static void users(void **state)
 	assert_int_equal(u.role, ROLE_UNIVERSITY_ADMIN);
 	assert_int_equal(u.university_id, 1);
 	/* taken username (any case), unknown university, admin of no university */
-	snprintf(u.username, sizeof(u.username), "Erin");
+	snprintf(u.username, sizeof(u.username), "Erin"); /* usernames are lower case */
+	assert_int_equal(user_insert(&db, &u, 0, &e), ERR_INVALID);
+	assert_string_equal(e.field, "username");
+	snprintf(u.username, sizeof(u.username), "erin");
 	assert_int_equal(user_insert(&db, &u, 0, &e), ERR_CONFLICT);
 	assert_string_equal(e.field, "username");
 	snprintf(u.username, sizeof(u.username), "frank");

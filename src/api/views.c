@@ -1,0 +1,142 @@
+/* JSON views and list parameters; see views.h. */
+#include "api/views.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *id_or_null(int64_t id)
+{
+	return id ? json_integer(id) : json_null();
+}
+
+json_t *view_user(const struct user *u, bool whole_pii)
+{
+	char phone[PHONE_MAX + 1], email[EMAIL_MAX + 1];
+
+	if (whole_pii) {
+		memcpy(phone, u->phone, sizeof(phone));
+		memcpy(email, u->email, sizeof(email));
+	} else {
+		user_mask_phone(u->phone, phone, sizeof(phone));
+		user_mask_email(u->email, email, sizeof(email));
+	}
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:s}", "id",
+			 (json_int_t)u->id, "username", u->username, "name", u->name, "role",
+			 role_name(u->role), "university_id", id_or_null(u->university_id),
+			 "university_name",
+			 u->university_id ? json_string(u->university_name) : json_null(), "title",
+			 u->title, "phone", phone, "email", email, "disabled", u->disabled,
+			 "must_change_password", u->must_change_password, "created_at",
+			 u->created_at);
+}
+
+json_t *view_university(const struct university *v)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)v->id, "name", v->name,
+			 "code", v->code, "studio_count", (json_int_t)v->studio_count, "created_at",
+			 v->created_at);
+}
+
+json_t *view_studio(const struct studio *s, bool full)
+{
+	json_t *o = json_pack(
+		"{s:I, s:s, s:{s:I, s:s, s:s}, s:{s:I, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:s,"
+		" s:s, s:s}",
+		"id", (json_int_t)s->id, "name", s->name, "master", "id", (json_int_t)s->master_id,
+		"name", s->master_name, "title", s->master_title, "university", "id",
+		(json_int_t)s->university_id, "name", s->university_name, "discipline", s->discipline,
+		"level", s->level, "established_on", s->established_on, "cycle", s->cycle,
+		"max_members", (json_int_t)s->max_members, "member_count",
+		(json_int_t)s->member_count, "status", s->status, "created_at", s->created_at,
+		"updated_at", s->updated_at);
+
+	if (o && full) {
+		json_object_set_new(o, "introduction", json_string(s->introduction));
+		json_object_set_new(o, "training_plan", json_string(s->training_plan));
+		json_object_set_new(o, "honours", json_string(s->honours));
+		json_object_set_new(o, "pending_count", json_integer(s->pending_count));
+	}
+	return o;
+}
+
+json_t *view_member(const struct member *m, bool with_reason)
+{
+	json_t *o = json_pack("{s:{s:I, s:s, s:s, s:{s:o, s:o}}, s:s, s:s, s:o}", "user", "id",
+			      (json_int_t)m->user_id, "name", m->name, "title", m->title,
+			      "university", "id", id_or_null(m->university_id), "name",
+			      m->university_id ? json_string(m->university_name) : json_null(),
+			      "status", m->status, "applied_at", m->applied_at, "decided_at",
+			      m->decided_at[0] ? json_string(m->decided_at) : json_null());
+
+	if (o && with_reason)
+		json_object_set_new(o, "reason", json_string(m->reason));
+	return o;
+}
+
+json_t *view_membership(const struct member *m)
+{
+	return json_pack("{s:I, s:s, s:s}", "studio_id", (json_int_t)m->studio_id, "studio_name",
+			 m->studio_name, "status", m->status);
+}
+
+json_t *view_achievement(const struct achievement *a)
+{
+	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)a->id,
+			 "studio_id", (json_int_t)a->studio_id, "kind", a->kind, "title", a->title,
+			 "achieved_on", a->achieved_on, "description", a->description, "link",
+			 a->link, "created_by", (json_int_t)a->created_by, "created_at",
+			 a->created_at);
+}
+
+json_t *view_list(json_t *items, int64_t total)
+{
+	return json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);
+}
+
+/* A decimal in lo..hi, or def when absent; -1 when malformed. */
+static int64_t query_int(struct req *r, const char *key, int64_t lo, int64_t hi, int64_t def,
+			 bool *bad)
+{
+	const char *v = req_query(r, key);
+	char *end;
+	long long n;
+
+	*bad = false;
+	if (!v)
+		return def;
+	n = strtoll(v, &end, 10);
+	if (!*v || *end || n < lo || n > hi) {
+		*bad = true;
+		return -1;
+	}
+	return n;
+}
+
+bool req_paging_or_reply(struct req *r, int64_t *limit, int64_t *offset)
+{
+	bool bad;
+
+	*limit = query_int(r, "limit", 1, 200, 50, &bad);
+	if (bad) {
+		reply_err(r, ERR_INVALID, "limit", "limit must be 1 to 200");
+		return false;
+	}
+	*offset = query_int(r, "offset", 0, (int64_t)1 << 40, 0, &bad);
+	if (bad) {
+		reply_err(r, ERR_INVALID, "offset", "offset must be 0 or more");
+		return false;
+	}
+	return true;
+}
+
+bool req_query_id_or_reply(struct req *r, const char *key, int64_t *out)
+{
+	bool bad;
+
+	*out = query_int(r, key, 1, (int64_t)1 << 53, 0, &bad);
+	if (bad) {
+		reply_err(r, ERR_INVALID, key, "%s must be a positive integer", key);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,305 @@
+/* CSV imports; see import.h. */
+#include "domain/import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/fields.h"
+#include "domain/studio.h"
+#include "domain/university.h"
+#include "domain/user.h"
+
+void import_result_init(struct import_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->errors = json_array();
+	res->accounts = json_array();
+}
+
+void import_result_free(struct import_result *res)
+{
+	json_decref(res->errors);
+	json_decref(res->accounts);
+	res->errors = res->accounts = NULL;
+}
+
+static void row_error(struct import_result *res, size_t row, const struct error *e)
+{
+	json_array_append_new(res->errors,
+			      json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row + 1, "field",
+					e->field[0] ? e->field : "", "message", e->message));
+}
+
+/* ---- columns ------------------------------------------------------------------------- */
+
+struct column {
+	const char *name;
+	bool required;
+};
+
+/* Every header must be known and every required one present; fills idx. */
+static enum err map_columns(const struct csv_table *t, const struct column *cols, int *idx,
+			    struct error *e)
+{
+	for (size_t h = 0; h < t->rows[0].n; h++) {
+		size_t c = 0;
+
+		while (cols[c].name && strcasecmp(cols[c].name, t->rows[0].cells[h]))
+			c++;
+		if (!cols[c].name)
+			return error_set(e, ERR_INVALID, "csv", "unknown column '%.40s'",
+					 t->rows[0].cells[h]);
+	}
+	for (size_t c = 0; cols[c].name; c++) {
+		idx[c] = csv_column(t, cols[c].name);
+		if (cols[c].required && idx[c] < 0)
+			return error_set(e, ERR_INVALID, "csv", "missing column '%s'", cols[c].name);
+	}
+	return ERR_OK;
+}
+
+/* A JSON object of the row's non-empty cells under their field names, typed by spec: integer
+ * fields become integers when the cell is one (else stay text, so the field check names
+ * them). */
+static json_t *row_object(const struct csv_table *t, size_t r, const struct column *cols,
+			  const int *idx, const struct field *spec, const char *const *as)
+{
+	json_t *o = json_object();
+
+	for (size_t c = 0; cols[c].name; c++) {
+		const char *v = csv_cell(t, r, idx[c]);
+		const char *key = as[c];
+		const struct field *f;
+		char *end;
+		long long n;
+
+		if (!key || !v[0])
+			continue;
+		f = fields_find(spec, key);
+		n = strtoll(v, &end, 10);
+		if (f && f->type == F_INT && !*end)
+			json_object_set_new(o, key, json_integer(n));
+		else
+			json_object_set_new(o, key, json_string(v));
+	}
+	return o;
+}
+
+static void add_account(struct import_result *res, const struct user *u, const char *plain)
+{
+	json_array_append_new(res->accounts, json_pack("{s:s, s:s, s:s}", "username", u->username,
+						       "name", u->name, "initial_password", plain));
+	res->users++;
+}
+
+static enum err university_by_code_or_row(struct db *db, const char *code, int64_t *id,
+					  struct error *e)
+{
+	struct university v;
+
+	if (!code[0])
+		return ERR_OK;
+	if (university_by_code(db, code, &v) != ERR_OK)
+		return error_set(e, ERR_INVALID, "university_code", "no university with code %s", code);
+	*id = v.id;
+	return ERR_OK;
+}
+
+/* ---- users.csv ----------------------------------------------------------------------- */
+
+static const struct column USER_COLUMNS[] = {
+	{"username", true}, {"name", true},  {"role", true},  {"university_code", false},
+	{"title", false},   {"phone", false}, {"email", false}, {NULL, false},
+};
+static const char *const USER_AS[] = {"username", "name", "role", NULL, "title", "phone",
+				      "email"};
+
+static enum err user_row(struct db *db, const struct csv_table *t, size_t r, const int *idx,
+			 const struct import_secrets *sec, int64_t actor, struct import_result *res,
+			 struct error *e)
+{
+	json_t *o = row_object(t, r, USER_COLUMNS, idx, USER_FIELDS, USER_AS);
+	struct user u;
+	uint64_t set;
+	enum err rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = fields_parse(o, USER_FIELDS, &u, &set, true, e);
+	json_decref(o);
+	if (rc != ERR_OK)
+		return rc;
+	u.role = role_parse(u.role_name);
+	if (university_by_code_or_row(db, csv_cell(t, r, idx[3]), &u.university_id, e) != ERR_OK)
+		return e->err;
+	snprintf(u.password_hash, sizeof(u.password_hash), "%s", sec->hash[r - 1]);
+	u.must_change_password = true;
+	if (user_insert(db, &u, actor, e) != ERR_OK)
+		return e->err;
+	add_account(res, &u, sec->plain[r - 1]);
+	return ERR_OK;
+}
+
+static enum err run_rows(struct db *db, const struct csv_table *t, const int *idx,
+			 const struct import_secrets *sec, int64_t actor, bool dry_run,
+			 struct import_result *res,
+			 enum err (*row)(struct db *, const struct csv_table *, size_t, const int *,
+					 const struct import_secrets *, int64_t,
+					 struct import_result *, struct error *))
+{
+	struct error e;
+
+	res->rows = (int)t->nrows - 1;
+	if (sec->n < t->nrows - 1)
+		return ERR_INTERNAL;
+	/* Each row in its own savepoint: a failed row leaves nothing behind for later rows to
+	 * see, so a dry run reports what a real import would. */
+	for (size_t r = 1; r < t->nrows; r++) {
+		error_clear(&e);
+		if (db_exec(db, "SAVEPOINT import_row;") != SQLITE_OK)
+			return ERR_DB;
+		if (row(db, t, r, idx, sec, actor, res, &e) != ERR_OK) {
+			row_error(res, r, &e);
+			db_exec(db, "ROLLBACK TO import_row;");
+		}
+		db_exec(db, "RELEASE import_row;");
+	}
+	return json_array_size(res->errors) == 0 && !dry_run ? ERR_OK : ERR_INVALID;
+}
+
+enum err import_users(struct db *db, const struct csv_table *t, const struct import_secrets *sec,
+		      int64_t actor, bool dry_run, struct import_result *res, struct error *e)
+{
+	int idx[8];
+
+	if (map_columns(t, USER_COLUMNS, idx, e) != ERR_OK)
+		return e->err;
+	return run_rows(db, t, idx, sec, actor, dry_run, res, user_row);
+}
+
+/* ---- studios.csv --------------------------------------------------------------------- */
+
+enum {
+	C_NAME, C_DISCIPLINE, C_LEVEL, C_ESTABLISHED, C_CYCLE, C_MAX, C_INTRO,
+	C_UNI_CODE, C_UNI_NAME, C_MASTER, C_MASTER_NAME, C_MASTER_TITLE, C_MASTER_PHONE,
+	C_MASTER_EMAIL
+};
+
+static const struct column STUDIO_COLUMNS[] = {
+	{"name", true},           {"discipline", true},     {"level", false},
+	{"established_on", true}, {"cycle", false},         {"max_members", false},
+	{"introduction", false},  {"university_code", true}, {"university_name", false},
+	{"master_username", true}, {"master_name", false},  {"master_title", false},
+	{"master_phone", false},  {"master_email", false},  {NULL, false},
+};
+static const char *const STUDIO_AS[] = {"name", "discipline", "level", "established_on",
+					"cycle", "max_members", "introduction"};
+
+/* The row's university: an existing one by code (its name must agree when given), or a new
+ * one when the row names it. */
+static enum err row_university(struct db *db, const struct csv_table *t, size_t r,
+			       const int *idx, int64_t actor, struct import_result *res,
+			       int64_t *id, struct error *e)
+{
+	const char *code = csv_cell(t, r, idx[C_UNI_CODE]), *name = csv_cell(t, r, idx[C_UNI_NAME]);
+	struct university v;
+
+	if (university_by_code(db, code, &v) == ERR_OK) {
+		if (name[0] && strcmp(name, v.name))
+			return error_set(e, ERR_INVALID, "university_name", "code %s is %s, not %s",
+					 code, v.name, name);
+		*id = v.id;
+		return ERR_OK;
+	}
+	if (!name[0])
+		return error_set(e, ERR_INVALID, "university_name",
+				 "university %s is new: give its university_name", code);
+	memset(&v, 0, sizeof(v));
+	snprintf(v.code, sizeof(v.code), "%s", code);
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	if (strlen(code) > 20 || university_insert(db, &v, actor, e) != ERR_OK)
+		return e->err ? e->err : error_set(e, ERR_INVALID, "university_code", "code too long");
+	res->universities++;
+	*id = v.id;
+	return ERR_OK;
+}
+
+/* The row's master: an existing master by username, or a new one (master_name needed). */
+static enum err row_master(struct db *db, const struct csv_table *t, size_t r, const int *idx,
+			   const struct import_secrets *sec, int64_t uni, int64_t actor,
+			   struct import_result *res, int64_t *id, struct error *e)
+{
+	const char *username = csv_cell(t, r, idx[C_MASTER]);
+	struct user u;
+
+	if (user_by_username(db, username, &u) == ERR_OK) {
+		if (u.role != ROLE_MASTER)
+			return error_set(e, ERR_INVALID, "master_username", "%s is a %s, not a master",
+					 username, role_name(u.role));
+		*id = u.id;
+		return ERR_OK;
+	}
+	memset(&u, 0, sizeof(u));
+	if (!csv_cell(t, r, idx[C_MASTER_NAME])[0])
+		return error_set(e, ERR_INVALID, "master_name", "master %s is new: give master_name",
+				 username);
+	snprintf(u.username, sizeof(u.username), "%s", username);
+	snprintf(u.name, sizeof(u.name), "%s", csv_cell(t, r, idx[C_MASTER_NAME]));
+	snprintf(u.title, sizeof(u.title), "%s", csv_cell(t, r, idx[C_MASTER_TITLE]));
+	snprintf(u.phone, sizeof(u.phone), "%s", csv_cell(t, r, idx[C_MASTER_PHONE]));
+	snprintf(u.email, sizeof(u.email), "%s", csv_cell(t, r, idx[C_MASTER_EMAIL]));
+	u.role = ROLE_MASTER;
+	u.university_id = uni;
+	u.must_change_password = true;
+	snprintf(u.password_hash, sizeof(u.password_hash), "%s", sec->hash[r - 1]);
+	if (strlen(username) > USERNAME_MAX)
+		return error_set(e, ERR_INVALID, "master_username", "master_username is too long");
+	if (user_insert(db, &u, actor, e) != ERR_OK) {
+		if (!strcmp(e->field, "username"))
+			snprintf(e->field, sizeof(e->field), "master_username");
+		return e->err;
+	}
+	add_account(res, &u, sec->plain[r - 1]);
+	*id = u.id;
+	return ERR_OK;
+}
+
+static enum err studio_row(struct db *db, const struct csv_table *t, size_t r, const int *idx,
+			   const struct import_secrets *sec, int64_t actor,
+			   struct import_result *res, struct error *e)
+{
+	json_t *o = row_object(t, r, STUDIO_COLUMNS, idx, STUDIO_FIELDS, STUDIO_AS);
+	struct studio *s = malloc(sizeof(*s));
+	uint64_t set;
+	enum err rc = s ? ERR_OK : error_set(e, ERR_NOMEM, NULL, NULL);
+
+	if (rc == ERR_OK) {
+		studio_defaults(s);
+		json_object_set_new(o, "master_id", json_integer(1)); /* placeholders: */
+		json_object_set_new(o, "university_id", json_integer(1)); /* resolved below */
+		rc = fields_parse(o, STUDIO_FIELDS, s, &set, true, e);
+	}
+	if (rc == ERR_OK)
+		rc = row_university(db, t, r, idx, actor, res, &s->university_id, e);
+	if (rc == ERR_OK)
+		rc = row_master(db, t, r, idx, sec, s->university_id, actor, res, &s->master_id, e);
+	if (rc == ERR_OK)
+		rc = studio_insert(db, s, actor, e);
+	if (rc == ERR_OK)
+		res->studios++;
+	json_decref(o);
+	free(s);
+	return rc;
+}
+
+enum err import_studios(struct db *db, const struct csv_table *t,
+			const struct import_secrets *sec, int64_t actor, bool dry_run,
+			struct import_result *res, struct error *e)
+{
+	int idx[16];
+
+	if (map_columns(t, STUDIO_COLUMNS, idx, e) != ERR_OK)
+		return e->err;
+	return run_rows(db, t, idx, sec, actor, dry_run, res, studio_row);
+}

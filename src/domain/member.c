@@ -1,0 +1,240 @@
+/* Studio membership; see member.h. */
+#include "domain/member.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "domain/audit.h"
+
+bool member_has_room(int64_t approved, int64_t max_members)
+{
+	return approved < max_members;
+}
+
+#define COLS                                                                                     \
+	"x.studio_id, s.name, x.user_id, u.name, u.title, coalesce(u.university_id, 0),"         \
+	" coalesce(v.name, ''), x.status, x.reason, x.applied_at, coalesce(x.decided_at, '')"
+#define FROM                                                                                     \
+	" FROM studio_members x JOIN studios s ON s.id = x.studio_id"                            \
+	" JOIN users u ON u.id = x.user_id LEFT JOIN universities v ON v.id = u.university_id"
+
+static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void row_to(sqlite3_stmt *st, struct member *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->studio_id = sqlite3_column_int64(st, 0);
+	text(m->studio_name, sizeof(m->studio_name), st, 1);
+	m->user_id = sqlite3_column_int64(st, 2);
+	text(m->name, sizeof(m->name), st, 3);
+	text(m->title, sizeof(m->title), st, 4);
+	m->university_id = sqlite3_column_int64(st, 5);
+	text(m->university_name, sizeof(m->university_name), st, 6);
+	text(m->status, sizeof(m->status), st, 7);
+	text(m->reason, sizeof(m->reason), st, 8);
+	text(m->applied_at, sizeof(m->applied_at), st, 9);
+	text(m->decided_at, sizeof(m->decided_at), st, 10);
+}
+
+enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct member *out)
+{
+	static const char SQL[] = "SELECT " COLS FROM " WHERE x.studio_id = ?1 AND x.user_id = ?2";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_to(st, out);
+	db_done(st);
+	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
+}
+
+static enum err each(sqlite3_stmt *st, void (*fn)(const struct member *m, void *ctx), void *ctx,
+		     int64_t *total)
+{
+	struct member m;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to(st, &m);
+		fn(&m, ctx);
+		if (total)
+			(*total)++;
+	}
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+enum err member_list(struct db *db, int64_t studio_id, bool all_states,
+		     void (*fn)(const struct member *m, void *ctx), void *ctx, int64_t *total)
+{
+	static const char SQL[] =
+		"SELECT " COLS FROM " WHERE x.studio_id = ?1 AND (?2 OR x.status = 'approved')"
+		" ORDER BY x.status <> 'approved', x.status <> 'pending', x.applied_at, u.id";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+
+	*total = 0;
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int(st, 2, all_states);
+	return each(st, fn, ctx, total);
+}
+
+enum err member_of_user(struct db *db, int64_t user_id,
+			void (*fn)(const struct member *m, void *ctx), void *ctx)
+{
+	static const char SQL[] = "SELECT " COLS FROM " WHERE x.user_id = ?1"
+				  " AND x.status IN ('pending', 'approved') ORDER BY x.studio_id";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, user_id);
+	return each(st, fn, ctx, NULL);
+}
+
+/* ---- writes -------------------------------------------------------------------------- */
+
+static enum err set_state(struct db *db, int64_t studio_id, int64_t user_id, const char *status,
+			  int64_t actor)
+{
+	static const char SQL[] =
+		"UPDATE studio_members SET status = ?3, decided_at = ?4, decided_by = nullif(?5, 0)"
+		" WHERE studio_id = ?1 AND user_id = ?2";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	char now[32];
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, actor);
+	rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+/* Studio status and capacity: the two facts membership rules need. */
+static enum err studio_state(struct db *db, int64_t studio_id, char status[12], int64_t *max,
+			     int64_t *approved)
+{
+	static const char SQL[] =
+		"SELECT status, max_members, (SELECT count(*) FROM studio_members"
+		" WHERE studio_id = ?1 AND status = 'approved') FROM studios WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, studio_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		text(status, 12, st, 0);
+		*max = sqlite3_column_int64(st, 1);
+		*approved = sqlite3_column_int64(st, 2);
+	}
+	db_done(st);
+	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
+}
+
+enum err member_apply(struct db *db, int64_t studio_id, int64_t user_id, const char *reason,
+		      struct member *out, struct error *e)
+{
+	static const char SQL[] =
+		"INSERT INTO studio_members (studio_id, user_id, status, reason, applied_at)"
+		" VALUES (?1, ?2, 'pending', ?3, ?4) ON CONFLICT (studio_id, user_id) DO UPDATE"
+		" SET status = 'pending', reason = ?3, applied_at = ?4, decided_at = NULL,"
+		" decided_by = NULL";
+	char status[12], now[32];
+	int64_t max, approved;
+	struct member cur;
+	sqlite3_stmt *st;
+	enum err r = studio_state(db, studio_id, status, &max, &approved);
+	int rc;
+
+	if (r != ERR_OK)
+		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such studio" : NULL);
+	if (strcmp(status, "active"))
+		return error_set(e, ERR_CONFLICT, "studio_id", "the studio is %s", status);
+	if (member_get(db, studio_id, user_id, &cur) == ERR_OK &&
+	    (!strcmp(cur.status, "pending") || !strcmp(cur.status, "approved")))
+		return error_set(e, ERR_CONFLICT, NULL, "you are already %s",
+				 cur.status[0] == 'p' ? "waiting for approval" : "a member");
+	st = db_stmt(db, SQL);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE)
+		return error_set(e, db_err(rc), NULL, NULL);
+	if (member_get(db, studio_id, user_id, out) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	return audit_appendf(db, user_id, "member.apply", "studio", studio_id, e, "{s:I}",
+			     "user_id", (json_int_t)user_id);
+}
+
+enum err member_decide(struct db *db, int64_t studio_id, int64_t user_id, bool approve,
+		       int64_t actor, struct member *out, struct error *e)
+{
+	char status[12];
+	int64_t max, approved;
+	enum err r = studio_state(db, studio_id, status, &max, &approved);
+
+	if (r != ERR_OK)
+		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such studio" : NULL);
+	if (member_get(db, studio_id, user_id, out) != ERR_OK)
+		return error_set(e, ERR_NOT_FOUND, NULL, "no application from this user");
+	if (strcmp(out->status, "pending"))
+		return error_set(e, ERR_CONFLICT, "status", "the application is %s, not pending",
+				 out->status);
+	if (approve && !member_has_room(approved, max)) {
+		error_set(e, ERR_CONFLICT, NULL, "the studio is full (%lld of %lld)",
+			  (long long)approved, (long long)max);
+		e->code = "full";
+		return ERR_CONFLICT;
+	}
+	r = set_state(db, studio_id, user_id, approve ? "approved" : "rejected", actor);
+	if (r == ERR_OK)
+		r = member_get(db, studio_id, user_id, out);
+	if (r != ERR_OK)
+		return error_set(e, r, NULL, NULL);
+	return audit_appendf(db, actor, approve ? "member.approve" : "member.reject", "studio",
+			     studio_id, e, "{s:I}", "user_id", (json_int_t)user_id);
+}
+
+enum err member_end(struct db *db, int64_t studio_id, int64_t user_id, bool by_self,
+		    int64_t actor, struct member *out, struct error *e)
+{
+	enum err r;
+
+	if (member_get(db, studio_id, user_id, out) != ERR_OK ||
+	    (strcmp(out->status, "approved") && strcmp(out->status, "pending")))
+		return error_set(e, ERR_NOT_FOUND, NULL, "not a member of this studio");
+	r = set_state(db, studio_id, user_id, by_self ? "left" : "removed", actor);
+	if (r == ERR_OK)
+		r = member_get(db, studio_id, user_id, out);
+	if (r != ERR_OK)
+		return error_set(e, r, NULL, NULL);
+	return audit_appendf(db, actor, by_self ? "member.leave" : "member.remove", "studio",
+			     studio_id, e, "{s:I}", "user_id", (json_int_t)user_id);
+}
