@@ -71,11 +71,12 @@ static void verify_done(void *arg, enum err result)
 	if (result != ERR_OK)
 		reply_err(r, result, NULL, NULL);
 	else
-		reply_json(r, 200, json_pack("{s:b, s:I, s:o}", "ok", v->check.ok, "entries",
-					     (json_int_t)v->check.entries, "first_broken_id",
-					     v->check.first_broken_id
-						     ? json_integer(v->check.first_broken_id)
-						     : json_null()));
+		reply_json(r, 200,
+			   json_pack("{s:b, s:I, s:o}", "ok", v->check.ok, "entries",
+				     (json_int_t)v->check.entries, "first_broken_id",
+				     v->check.first_broken_id
+					     ? json_integer(v->check.first_broken_id)
+					     : json_null()));
 	free(v);
 	req_release(r);
 }

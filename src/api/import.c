@@ -84,8 +84,8 @@ static enum err run_job(struct db *db, void *arg)
 	struct import *im = arg;
 
 	if (im->kind == IMPORT_USERS)
-		return import_users(db, &im->table, &im->secrets, im->actor, im->dry_run, &im->result,
-				    &im->err);
+		return import_users(db, &im->table, &im->secrets, im->actor, im->dry_run,
+				    &im->result, &im->err);
 	return import_studios(db, &im->table, &im->secrets, im->actor, im->dry_run, &im->result,
 			      &im->err);
 }

@@ -10,12 +10,12 @@
 
 struct api_job {
 	struct req *r;
-	int64_t actor;      /* the signed-in user (for the audit log) */
-	struct error err;   /* run() fills it on failure */
-	void *data;         /* the handler's payload, freed with free_data (may be NULL) */
+	int64_t actor;	  /* the signed-in user (for the audit log) */
+	struct error err; /* run() fills it on failure */
+	void *data;	  /* the handler's payload, freed with free_data (may be NULL) */
 	void (*free_data)(void *data);
-	enum err (*run)(struct db *db, struct api_job *j);     /* writer thread */
-	void (*done)(struct api_job *j, enum err result);       /* service thread */
+	enum err (*run)(struct db *db, struct api_job *j); /* writer thread */
+	void (*done)(struct api_job *j, enum err result);  /* service thread */
 };
 
 /* Queues the job. Takes ownership of data (freed with free_data, or free() when NULL). On

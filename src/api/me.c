@@ -23,7 +23,8 @@ static void add_membership(const struct member *m, void *ctx)
 void api_me_get(struct req *r)
 {
 	json_t *me = api_user_json(&r->user), *memberships = json_array();
-	int64_t studio = r->user.role == ROLE_MASTER ? studio_of_master(&r->app->rdb, r->user.id) : 0;
+	int64_t studio =
+		r->user.role == ROLE_MASTER ? studio_of_master(&r->app->rdb, r->user.id) : 0;
 	enum err e = member_of_user(&r->app->rdb, r->user.id, add_membership, memberships);
 
 	if (e != ERR_OK) {

@@ -98,7 +98,7 @@ static struct member_write *new_write(struct req *r, enum member_op op, int64_t 
 /* POST /studios/{id}/members {reason}: the signed-in teacher applies. */
 void api_members_apply(struct req *r)
 {
-	static const char *const FIELDS[] = {"reason", NULL};
+	static const char *const FIELDS[] = { "reason", NULL };
 	json_t *body = req_json_or_reply(r, FIELDS);
 	struct studio_scope sc;
 	struct member_write *w;
@@ -125,7 +125,7 @@ void api_members_apply(struct req *r)
 /* PATCH /studios/{id}/members/{user_id} {status: approved|rejected} */
 void api_members_decide(struct req *r)
 {
-	static const char *const FIELDS[] = {"status", NULL};
+	static const char *const FIELDS[] = { "status", NULL };
 	json_t *body = req_json_or_reply(r, FIELDS);
 	struct studio_scope sc;
 	struct member_write *w;

@@ -12,7 +12,7 @@
 
 static struct studio_scope scope_of(const struct studio *s)
 {
-	return (struct studio_scope){s->university_id, s->master_id};
+	return (struct studio_scope){ s->university_id, s->master_id };
 }
 
 /* ---- GET /studios -------------------------------------------------------------------- */
@@ -24,8 +24,8 @@ static void add(const struct studio *s, void *ctx)
 
 static bool filter_or_reply(struct req *r, struct studio_filter *f)
 {
-	static const char *const LEVELS[] = {"provincial", "national", NULL};
-	static const char *const STATUSES[] = {"active", "suspended", "closed", NULL};
+	static const char *const LEVELS[] = { "provincial", "national", NULL };
+	static const char *const STATUSES[] = { "active", "suspended", "closed", NULL };
 	const char *sort = req_query(r, "sort");
 
 	memset(f, 0, sizeof(*f));

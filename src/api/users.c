@@ -20,7 +20,7 @@ static void add_user(const struct user *u, void *ctx)
 
 void api_users_list(struct req *r)
 {
-	struct user_filter f = {req_query(r, "q"), ROLE_NONE, 0, 50, 0};
+	struct user_filter f = { req_query(r, "q"), ROLE_NONE, 0, 50, 0 };
 	const char *role = req_query(r, "role");
 	json_t *items;
 	int64_t total;
@@ -231,8 +231,9 @@ static void reset_done(struct api_job *j, enum err result)
 	}
 	if (j->r->app->end_user_sockets)
 		j->r->app->end_user_sockets(j->r->app, x->id, 0);
-	reply_json(j->r, 200, json_pack("{s:o, s:s}", "user", view_user(&x->user, true),
-					"initial_password", x->plain));
+	reply_json(j->r, 200,
+		   json_pack("{s:o, s:s}", "user", view_user(&x->user, true), "initial_password",
+			     x->plain));
 }
 
 void api_users_password_reset(struct req *r)

@@ -20,14 +20,13 @@ json_t *view_user(const struct user *u, bool whole_pii)
 		user_mask_phone(u->phone, phone, sizeof(phone));
 		user_mask_email(u->email, email, sizeof(email));
 	}
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:s}", "id",
-			 (json_int_t)u->id, "username", u->username, "name", u->name, "role",
-			 role_name(u->role), "university_id", id_or_null(u->university_id),
-			 "university_name",
-			 u->university_id ? json_string(u->university_name) : json_null(), "title",
-			 u->title, "phone", phone, "email", email, "disabled", u->disabled,
-			 "must_change_password", u->must_change_password, "created_at",
-			 u->created_at);
+	return json_pack(
+		"{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:s}", "id",
+		(json_int_t)u->id, "username", u->username, "name", u->name, "role",
+		role_name(u->role), "university_id", id_or_null(u->university_id),
+		"university_name", u->university_id ? json_string(u->university_name) : json_null(),
+		"title", u->title, "phone", phone, "email", email, "disabled", u->disabled,
+		"must_change_password", u->must_change_password, "created_at", u->created_at);
 }
 
 json_t *view_university(const struct university *v)
@@ -44,9 +43,9 @@ json_t *view_studio(const struct studio *s, bool full)
 		" s:s, s:s}",
 		"id", (json_int_t)s->id, "name", s->name, "master", "id", (json_int_t)s->master_id,
 		"name", s->master_name, "title", s->master_title, "university", "id",
-		(json_int_t)s->university_id, "name", s->university_name, "discipline", s->discipline,
-		"level", s->level, "established_on", s->established_on, "cycle", s->cycle,
-		"max_members", (json_int_t)s->max_members, "member_count",
+		(json_int_t)s->university_id, "name", s->university_name, "discipline",
+		s->discipline, "level", s->level, "established_on", s->established_on, "cycle",
+		s->cycle, "max_members", (json_int_t)s->max_members, "member_count",
 		(json_int_t)s->member_count, "status", s->status, "created_at", s->created_at,
 		"updated_at", s->updated_at);
 

@@ -119,7 +119,7 @@ static void on_row(int c, void *data)
 
 enum err csv_read(const char *data, size_t len, struct csv_table *t, struct error *e)
 {
-	struct reader r = {t, {0, NULL}, 0, 0, 0};
+	struct reader r = { t, { 0, NULL }, 0, 0, 0 };
 	struct csv_parser p;
 	size_t used;
 
@@ -129,7 +129,8 @@ enum err csv_read(const char *data, size_t len, struct csv_table *t, struct erro
 		len -= 3;
 	}
 	if (!utf8_valid(data, len))
-		return error_set(e, ERR_INVALID, "csv", "the file is not UTF-8 (save it as CSV UTF-8)");
+		return error_set(e, ERR_INVALID, "csv",
+				 "the file is not UTF-8 (save it as CSV UTF-8)");
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return error_set(e, ERR_NOMEM, "csv", NULL);
 	used = csv_parse(&p, data, len, on_field, on_row, &r);

@@ -8,7 +8,7 @@
 
 int date_valid(const char *s)
 {
-	static const int DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int DAYS[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, m, d, n = 0;
 
 	if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
@@ -79,8 +79,8 @@ static enum err parse_int(const struct field *f, json_t *v, int64_t *dst, struct
 	if (!json_is_integer(v))
 		return error_set(e, ERR_INVALID, f->name, "%s must be an integer", f->name);
 	if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
-		return error_set(e, ERR_INVALID, f->name, "%s must be between %lld and %lld", f->name,
-				 (long long)f->min, (long long)f->max);
+		return error_set(e, ERR_INVALID, f->name, "%s must be between %lld and %lld",
+				 f->name, (long long)f->min, (long long)f->max);
 	*dst = json_integer_value(v);
 	return ERR_OK;
 }
@@ -114,19 +114,21 @@ static enum err parse_one(const struct field *f, json_t *v, char *base, struct e
 	}
 	case F_BOOL:
 		if (!json_is_boolean(v))
-			return error_set(e, ERR_INVALID, f->name, "%s must be true or false", f->name);
+			return error_set(e, ERR_INVALID, f->name, "%s must be true or false",
+					 f->name);
 		*(bool *)(void *)dst = json_is_true(v);
 		return ERR_OK;
 	case F_DATE:
 		if (!json_is_string(v) || !date_valid(json_string_value(v)))
-			return error_set(e, ERR_INVALID, f->name, "%s must be a date YYYY-MM-DD", f->name);
+			return error_set(e, ERR_INVALID, f->name, "%s must be a date YYYY-MM-DD",
+					 f->name);
 		memcpy(dst, json_string_value(v), 11);
 		return ERR_OK;
 	case F_ENUM:
 		if (!json_is_string(v) || !enum_valid(json_string_value(v), f->options) ||
 		    json_string_length(v) >= f->size)
-			return error_set(e, ERR_INVALID, f->name, "%s is not one of the allowed values",
-					 f->name);
+			return error_set(e, ERR_INVALID, f->name,
+					 "%s is not one of the allowed values", f->name);
 		memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 		return ERR_OK;
 	}
@@ -141,7 +143,7 @@ enum err fields_parse(json_t *obj, const struct field *spec, void *out, uint64_t
 	size_t i;
 
 	*set = 0;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach (obj, key, v) {
 		const struct field *f = find(spec, key, &i);
 
 		if (!f)
@@ -152,7 +154,8 @@ enum err fields_parse(json_t *obj, const struct field *spec, void *out, uint64_t
 	}
 	for (i = 0; create && spec[i].name; i++) {
 		if ((spec[i].flags & F_REQUIRED) && !(*set & ((uint64_t)1 << i)))
-			return error_set(e, ERR_INVALID, spec[i].name, "%s is required", spec[i].name);
+			return error_set(e, ERR_INVALID, spec[i].name, "%s is required",
+					 spec[i].name);
 	}
 	return ERR_OK;
 }

@@ -14,8 +14,8 @@
 
 enum field_type {
 	F_TEXT, /* char[size]: min..max characters */
-	F_INT,  /* int64_t: min..max */
-	F_ID,   /* int64_t: a positive id; null allowed with F_NULLABLE (stored as 0) */
+	F_INT,	/* int64_t: min..max */
+	F_ID,	/* int64_t: a positive id; null allowed with F_NULLABLE (stored as 0) */
 	F_BOOL, /* bool */
 	F_DATE, /* char[11]: a real calendar date YYYY-MM-DD */
 	F_ENUM, /* char[size]: one of options */
@@ -36,7 +36,10 @@ struct field {
 	unsigned flags;
 };
 
-#define FIELD_END {NULL, F_TEXT, 0, 0, 0, 0, NULL, 0}
+#define FIELD_END                                 \
+	{                                         \
+		NULL, F_TEXT, 0, 0, 0, 0, NULL, 0 \
+	}
 
 /* Validates obj against spec and copies each present field into out. *set gets bit i for
  * spec[i] present. With `create`, F_REQUIRED fields must be present. Returns ERR_OK or

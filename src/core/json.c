@@ -67,8 +67,8 @@ enum err json_get_string_value(json_t *v, const char *name, size_t min, size_t m
 		return error_set(e, ERR_INVALID, name, "%s contains control characters", name);
 	chars = utf8_chars(json_string_value(v));
 	if (chars < min || chars > max)
-		return error_set(e, ERR_INVALID, name, "%s must be %zu to %zu characters", name, min,
-				 max);
+		return error_set(e, ERR_INVALID, name, "%s must be %zu to %zu characters", name,
+				 min, max);
 	*out = json_string_value(v);
 	return ERR_OK;
 }

@@ -7,11 +7,13 @@
 
 #include "domain/audit.h"
 
-static const char *const KINDS[] = {"paper", "award", "course", "teaching_case", "other", NULL};
+static const char *const KINDS[] = { "paper", "award", "course", "teaching_case", "other", NULL };
 
-#define AF(name, type, member, min, max, opts, flags)                                            \
-	{name, type, offsetof(struct achievement, member),                                        \
-	 sizeof(((struct achievement *)0)->member), min, max, opts, flags}
+#define AF(name, type, member, min, max, opts, flags)                                    \
+	{                                                                                \
+		name, type, offsetof(struct achievement, member),                        \
+			sizeof(((struct achievement *)0)->member), min, max, opts, flags \
+	}
 
 const struct field ACHIEVEMENT_FIELDS[] = {
 	AF("kind", F_ENUM, kind, 0, 0, KINDS, F_REQUIRED),
@@ -86,7 +88,8 @@ enum err achievement_list(struct db *db, int64_t studio_id,
 static enum err check(const struct achievement *a, struct error *e)
 {
 	if (a->link[0] && strncmp(a->link, "https://", 8) && strncmp(a->link, "http://", 7))
-		return error_set(e, ERR_INVALID, "link", "link must start with https:// or http://");
+		return error_set(e, ERR_INVALID, "link",
+				 "link must start with https:// or http://");
 	return ERR_OK;
 }
 

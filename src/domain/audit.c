@@ -210,7 +210,8 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 	static const char SQL[] =
 		"SELECT a.id, a.at, coalesce(a.user_id, 0), coalesce(u.name, ''), a.action, a.entity,"
 		" coalesce(a.entity_id, 0), a.detail, a.hash FROM audit a"
-		" LEFT JOIN users u ON u.id = a.user_id" LIST_WHERE " ORDER BY a.id DESC LIMIT ?3 OFFSET ?4";
+		" LEFT JOIN users u ON u.id = a.user_id" LIST_WHERE
+		" ORDER BY a.id DESC LIMIT ?3 OFFSET ?4";
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct audit_entry a;
 	int rc;
@@ -231,9 +232,12 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 		a.id = sqlite3_column_int64(st, 0);
 		snprintf(a.at, sizeof(a.at), "%s", (const char *)sqlite3_column_text(st, 1));
 		a.user_id = sqlite3_column_int64(st, 2);
-		snprintf(a.user_name, sizeof(a.user_name), "%s", (const char *)sqlite3_column_text(st, 3));
-		snprintf(a.action, sizeof(a.action), "%s", (const char *)sqlite3_column_text(st, 4));
-		snprintf(a.entity, sizeof(a.entity), "%s", (const char *)sqlite3_column_text(st, 5));
+		snprintf(a.user_name, sizeof(a.user_name), "%s",
+			 (const char *)sqlite3_column_text(st, 3));
+		snprintf(a.action, sizeof(a.action), "%s",
+			 (const char *)sqlite3_column_text(st, 4));
+		snprintf(a.entity, sizeof(a.entity), "%s",
+			 (const char *)sqlite3_column_text(st, 5));
 		a.entity_id = sqlite3_column_int64(st, 6);
 		a.detail = (char *)sqlite3_column_text(st, 7);
 		snprintf(a.hash, sizeof(a.hash), "%s", (const char *)sqlite3_column_text(st, 8));

@@ -34,9 +34,12 @@ static void row_error(struct import_result *res, size_t row, const struct error 
 
 /* ---- columns ------------------------------------------------------------------------- */
 
+/* A CSV column: its header, whether it must be present, and the JSON field of the resource's
+ * field table it fills (NULL: the row function reads it itself). */
 struct column {
 	const char *name;
 	bool required;
+	const char *field;
 };
 
 /* Every header must be known and every required one present; fills idx. */
@@ -55,7 +58,8 @@ static enum err map_columns(const struct csv_table *t, const struct column *cols
 	for (size_t c = 0; cols[c].name; c++) {
 		idx[c] = csv_column(t, cols[c].name);
 		if (cols[c].required && idx[c] < 0)
-			return error_set(e, ERR_INVALID, "csv", "missing column '%s'", cols[c].name);
+			return error_set(e, ERR_INVALID, "csv", "missing column '%s'",
+					 cols[c].name);
 	}
 	return ERR_OK;
 }
@@ -64,13 +68,13 @@ static enum err map_columns(const struct csv_table *t, const struct column *cols
  * fields become integers when the cell is one (else stay text, so the field check names
  * them). */
 static json_t *row_object(const struct csv_table *t, size_t r, const struct column *cols,
-			  const int *idx, const struct field *spec, const char *const *as)
+			  const int *idx, const struct field *spec)
 {
 	json_t *o = json_object();
 
 	for (size_t c = 0; cols[c].name; c++) {
 		const char *v = csv_cell(t, r, idx[c]);
-		const char *key = as[c];
+		const char *key = cols[c].field;
 		const struct field *f;
 		char *end;
 		long long n;
@@ -102,7 +106,8 @@ static enum err university_by_code_or_row(struct db *db, const char *code, int64
 	if (!code[0])
 		return ERR_OK;
 	if (university_by_code(db, code, &v) != ERR_OK)
-		return error_set(e, ERR_INVALID, "university_code", "no university with code %s", code);
+		return error_set(e, ERR_INVALID, "university_code", "no university with code %s",
+				 code);
 	*id = v.id;
 	return ERR_OK;
 }
@@ -110,17 +115,17 @@ static enum err university_by_code_or_row(struct db *db, const char *code, int64
 /* ---- users.csv ----------------------------------------------------------------------- */
 
 static const struct column USER_COLUMNS[] = {
-	{"username", true}, {"name", true},  {"role", true},  {"university_code", false},
-	{"title", false},   {"phone", false}, {"email", false}, {NULL, false},
+	{ "username", true, "username" }, { "name", true, "name" },
+	{ "role", true, "role" },	  { "university_code", false, NULL },
+	{ "title", false, "title" },	  { "phone", false, "phone" },
+	{ "email", false, "email" },	  { NULL, false, NULL },
 };
-static const char *const USER_AS[] = {"username", "name", "role", NULL, "title", "phone",
-				      "email"};
 
 static enum err user_row(struct db *db, const struct csv_table *t, size_t r, const int *idx,
 			 const struct import_secrets *sec, int64_t actor, struct import_result *res,
 			 struct error *e)
 {
-	json_t *o = row_object(t, r, USER_COLUMNS, idx, USER_FIELDS, USER_AS);
+	json_t *o = row_object(t, r, USER_COLUMNS, idx, USER_FIELDS);
 	struct user u;
 	uint64_t set;
 	enum err rc;
@@ -181,26 +186,45 @@ enum err import_users(struct db *db, const struct csv_table *t, const struct imp
 /* ---- studios.csv --------------------------------------------------------------------- */
 
 enum {
-	C_NAME, C_DISCIPLINE, C_LEVEL, C_ESTABLISHED, C_CYCLE, C_MAX, C_INTRO,
-	C_UNI_CODE, C_UNI_NAME, C_MASTER, C_MASTER_NAME, C_MASTER_TITLE, C_MASTER_PHONE,
+	C_NAME,
+	C_DISCIPLINE,
+	C_LEVEL,
+	C_ESTABLISHED,
+	C_CYCLE,
+	C_MAX,
+	C_INTRO,
+	C_UNI_CODE,
+	C_UNI_NAME,
+	C_MASTER,
+	C_MASTER_NAME,
+	C_MASTER_TITLE,
+	C_MASTER_PHONE,
 	C_MASTER_EMAIL
 };
 
 static const struct column STUDIO_COLUMNS[] = {
-	{"name", true},           {"discipline", true},     {"level", false},
-	{"established_on", true}, {"cycle", false},         {"max_members", false},
-	{"introduction", false},  {"university_code", true}, {"university_name", false},
-	{"master_username", true}, {"master_name", false},  {"master_title", false},
-	{"master_phone", false},  {"master_email", false},  {NULL, false},
+	{ "name", true, "name" },
+	{ "discipline", true, "discipline" },
+	{ "level", false, "level" },
+	{ "established_on", true, "established_on" },
+	{ "cycle", false, "cycle" },
+	{ "max_members", false, "max_members" },
+	{ "introduction", false, "introduction" },
+	{ "university_code", true, NULL },
+	{ "university_name", false, NULL },
+	{ "master_username", true, NULL },
+	{ "master_name", false, NULL },
+	{ "master_title", false, NULL },
+	{ "master_phone", false, NULL },
+	{ "master_email", false, NULL },
+	{ NULL, false, NULL },
 };
-static const char *const STUDIO_AS[] = {"name", "discipline", "level", "established_on",
-					"cycle", "max_members", "introduction"};
 
 /* The row's university: an existing one by code (its name must agree when given), or a new
  * one when the row names it. */
-static enum err row_university(struct db *db, const struct csv_table *t, size_t r,
-			       const int *idx, int64_t actor, struct import_result *res,
-			       int64_t *id, struct error *e)
+static enum err row_university(struct db *db, const struct csv_table *t, size_t r, const int *idx,
+			       int64_t actor, struct import_result *res, int64_t *id,
+			       struct error *e)
 {
 	const char *code = csv_cell(t, r, idx[C_UNI_CODE]), *name = csv_cell(t, r, idx[C_UNI_NAME]);
 	struct university v;
@@ -219,7 +243,8 @@ static enum err row_university(struct db *db, const struct csv_table *t, size_t 
 	snprintf(v.code, sizeof(v.code), "%s", code);
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	if (strlen(code) > 20 || university_insert(db, &v, actor, e) != ERR_OK)
-		return e->err ? e->err : error_set(e, ERR_INVALID, "university_code", "code too long");
+		return e->err ? e->err
+			      : error_set(e, ERR_INVALID, "university_code", "code too long");
 	res->universities++;
 	*id = v.id;
 	return ERR_OK;
@@ -235,15 +260,15 @@ static enum err row_master(struct db *db, const struct csv_table *t, size_t r, c
 
 	if (user_by_username(db, username, &u) == ERR_OK) {
 		if (u.role != ROLE_MASTER)
-			return error_set(e, ERR_INVALID, "master_username", "%s is a %s, not a master",
-					 username, role_name(u.role));
+			return error_set(e, ERR_INVALID, "master_username",
+					 "%s is a %s, not a master", username, role_name(u.role));
 		*id = u.id;
 		return ERR_OK;
 	}
 	memset(&u, 0, sizeof(u));
 	if (!csv_cell(t, r, idx[C_MASTER_NAME])[0])
-		return error_set(e, ERR_INVALID, "master_name", "master %s is new: give master_name",
-				 username);
+		return error_set(e, ERR_INVALID, "master_name",
+				 "master %s is new: give master_name", username);
 	snprintf(u.username, sizeof(u.username), "%s", username);
 	snprintf(u.name, sizeof(u.name), "%s", csv_cell(t, r, idx[C_MASTER_NAME]));
 	snprintf(u.title, sizeof(u.title), "%s", csv_cell(t, r, idx[C_MASTER_TITLE]));
@@ -269,14 +294,14 @@ static enum err studio_row(struct db *db, const struct csv_table *t, size_t r, c
 			   const struct import_secrets *sec, int64_t actor,
 			   struct import_result *res, struct error *e)
 {
-	json_t *o = row_object(t, r, STUDIO_COLUMNS, idx, STUDIO_FIELDS, STUDIO_AS);
+	json_t *o = row_object(t, r, STUDIO_COLUMNS, idx, STUDIO_FIELDS);
 	struct studio *s = malloc(sizeof(*s));
 	uint64_t set;
 	enum err rc = s ? ERR_OK : error_set(e, ERR_NOMEM, NULL, NULL);
 
 	if (rc == ERR_OK) {
 		studio_defaults(s);
-		json_object_set_new(o, "master_id", json_integer(1)); /* placeholders: */
+		json_object_set_new(o, "master_id", json_integer(1));	  /* placeholders: */
 		json_object_set_new(o, "university_id", json_integer(1)); /* resolved below */
 		rc = fields_parse(o, STUDIO_FIELDS, s, &set, true, e);
 	}
@@ -293,9 +318,8 @@ static enum err studio_row(struct db *db, const struct csv_table *t, size_t r, c
 	return rc;
 }
 
-enum err import_studios(struct db *db, const struct csv_table *t,
-			const struct import_secrets *sec, int64_t actor, bool dry_run,
-			struct import_result *res, struct error *e)
+enum err import_studios(struct db *db, const struct csv_table *t, const struct import_secrets *sec,
+			int64_t actor, bool dry_run, struct import_result *res, struct error *e)
 {
 	int idx[16];
 

@@ -22,9 +22,9 @@ struct import_secrets {
 };
 
 struct import_result {
-	int rows; /* data rows */
+	int rows;			  /* data rows */
 	int users, studios, universities; /* created */
-	json_t *errors;   /* [{row, field, message}]; row 2 is the first data row */
+	json_t *errors;			  /* [{row, field, message}]; row 2 is the first data row */
 	json_t *accounts; /* [{username, name, initial_password}] of created users */
 };
 
@@ -33,9 +33,8 @@ struct import_result {
  * for file-level problems (unknown or missing columns). Writer thread. */
 enum err import_users(struct db *db, const struct csv_table *t, const struct import_secrets *sec,
 		      int64_t actor, bool dry_run, struct import_result *res, struct error *e);
-enum err import_studios(struct db *db, const struct csv_table *t,
-			const struct import_secrets *sec, int64_t actor, bool dry_run,
-			struct import_result *res, struct error *e);
+enum err import_studios(struct db *db, const struct csv_table *t, const struct import_secrets *sec,
+			int64_t actor, bool dry_run, struct import_result *res, struct error *e);
 
 void import_result_init(struct import_result *res);
 void import_result_free(struct import_result *res);

@@ -12,11 +12,11 @@ bool member_has_room(int64_t approved, int64_t max_members)
 	return approved < max_members;
 }
 
-#define COLS                                                                                     \
-	"x.studio_id, s.name, x.user_id, u.name, u.title, coalesce(u.university_id, 0),"         \
+#define COLS                                                                             \
+	"x.studio_id, s.name, x.user_id, u.name, u.title, coalesce(u.university_id, 0)," \
 	" coalesce(v.name, ''), x.status, x.reason, x.applied_at, coalesce(x.decided_at, '')"
-#define FROM                                                                                     \
-	" FROM studio_members x JOIN studios s ON s.id = x.studio_id"                            \
+#define FROM                                                          \
+	" FROM studio_members x JOIN studios s ON s.id = x.studio_id" \
 	" JOIN users u ON u.id = x.user_id LEFT JOIN universities v ON v.id = u.university_id"
 
 static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
@@ -222,8 +222,8 @@ enum err member_decide(struct db *db, int64_t studio_id, int64_t user_id, bool a
 			     studio_id, e, "{s:I}", "user_id", (json_int_t)user_id);
 }
 
-enum err member_end(struct db *db, int64_t studio_id, int64_t user_id, bool by_self,
-		    int64_t actor, struct member *out, struct error *e)
+enum err member_end(struct db *db, int64_t studio_id, int64_t user_id, bool by_self, int64_t actor,
+		    struct member *out, struct error *e)
 {
 	enum err r;
 

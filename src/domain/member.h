@@ -49,8 +49,8 @@ enum err member_decide(struct db *db, int64_t studio_id, int64_t user_id, bool a
 
 /* Ends a pending or approved membership: by the member themself (left) or by a manager
  * (removed). Writer thread. */
-enum err member_end(struct db *db, int64_t studio_id, int64_t user_id, bool by_self,
-		    int64_t actor, struct member *out, struct error *e);
+enum err member_end(struct db *db, int64_t studio_id, int64_t user_id, bool by_self, int64_t actor,
+		    struct member *out, struct error *e);
 
 /* The membership cap rule on its own (unit-tested): may one more be approved? */
 bool member_has_room(int64_t approved, int64_t max_members);

@@ -9,12 +9,14 @@
 #include "domain/audit.h"
 #include "domain/user.h"
 
-static const char *const LEVELS[] = {"provincial", "national", NULL};
-static const char *const STATUSES[] = {"active", "suspended", "closed", NULL};
+static const char *const LEVELS[] = { "provincial", "national", NULL };
+static const char *const STATUSES[] = { "active", "suspended", "closed", NULL };
 
-#define SF(name, type, member, min, max, opts, flags)                                            \
-	{name, type, offsetof(struct studio, member), sizeof(((struct studio *)0)->member), min,   \
-	 max, opts, flags}
+#define SF(name, type, member, min, max, opts, flags)                                              \
+	{                                                                                          \
+		name, type, offsetof(struct studio, member), sizeof(((struct studio *)0)->member), \
+			min, max, opts, flags                                                      \
+	}
 
 const struct field STUDIO_FIELDS[] = {
 	SF("name", F_TEXT, name, 2, STUDIO_NAME_MAX, NULL, F_REQUIRED),
@@ -45,15 +47,16 @@ void studio_defaults(struct studio *s)
 
 /* ---- reads --------------------------------------------------------------------------- */
 
-#define COLS                                                                                     \
-	"s.id, s.name, s.master_id, m.name, m.title, s.university_id, v.name, s.discipline,"     \
-	" s.level, s.established_on, s.cycle, s.max_members, s.status, s.created_at,"            \
-	" s.updated_at,"                                                                         \
-	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                       \
-	"  AND x.status = 'approved'),"                                                          \
-	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                       \
+#define COLS                                                                                 \
+	"s.id, s.name, s.master_id, m.name, m.title, s.university_id, v.name, s.discipline," \
+	" s.level, s.established_on, s.cycle, s.max_members, s.status, s.created_at,"        \
+	" s.updated_at,"                                                                     \
+	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                   \
+	"  AND x.status = 'approved'),"                                                      \
+	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                   \
 	"  AND x.status = 'pending')"
-#define FROM " FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
+#define FROM \
+	" FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
 
 static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
@@ -122,7 +125,7 @@ int64_t studio_of_master(struct db *db, int64_t master_id)
 }
 
 /* Unused filters are bound as NULL, so one statement serves every combination. */
-#define WHERE                                                                                    \
+#define WHERE                                                                                     \
 	" WHERE (?1 IS NULL OR instr(s.name, ?1) OR instr(m.name, ?1) OR instr(s.discipline, ?1)" \
 	"        OR instr(lower(s.name), lower(?1)))"                                             \
 	" AND (?2 IS NULL OR s.discipline = ?2) AND (?3 IS NULL OR s.university_id = ?3)"         \
@@ -190,8 +193,10 @@ static enum err normalise_cycle(char *cycle, struct error *e)
 		return ERR_OK;
 	if (dash)
 		memmove(dash + 1, dash + 3, strlen(dash + 3) + 1), *dash = '-';
-	if (sscanf(cycle, "%4d-%4d%n", &a, &b, &n) != 2 || n != 9 || a < 1990 || b < a || b > a + 10)
-		return error_set(e, ERR_INVALID, "cycle", "cycle is a span of years like 2024-2026");
+	if (sscanf(cycle, "%4d-%4d%n", &a, &b, &n) != 2 || n != 9 || a < 1990 || b < a ||
+	    b > a + 10)
+		return error_set(e, ERR_INVALID, "cycle",
+				 "cycle is a span of years like 2024-2026");
 	return ERR_OK;
 }
 
@@ -204,7 +209,8 @@ static enum err check_master(struct db *db, const struct studio *s, struct error
 		return error_set(e, ERR_INVALID, "master_id", "no user with id %lld",
 				 (long long)s->master_id);
 	if (m.role != ROLE_MASTER || m.disabled)
-		return error_set(e, ERR_INVALID, "master_id", "%s is not an enabled master", m.username);
+		return error_set(e, ERR_INVALID, "master_id", "%s is not an enabled master",
+				 m.username);
 	if (m.university_id && m.university_id != s->university_id)
 		return error_set(e, ERR_INVALID, "master_id", "%s belongs to another university",
 				 m.username);
@@ -256,15 +262,16 @@ static void bind_all(sqlite3_stmt *st, const struct studio *s)
 	sqlite3_bind_text(st, 12, s->status, -1, SQLITE_STATIC);
 }
 
-static enum err step_write(struct db *db, sqlite3_stmt *st, const struct studio *s,
-			   struct error *e)
+static enum err step_write(struct db *db, sqlite3_stmt *st, const struct studio *s, struct error *e)
 {
 	int rc = sqlite3_step(st);
 
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-		if (studio_of_master(db, s->master_id) && studio_of_master(db, s->master_id) != s->id)
-			return error_set(e, ERR_CONFLICT, "master_id", "this master already runs a studio");
+		if (studio_of_master(db, s->master_id) &&
+		    studio_of_master(db, s->master_id) != s->id)
+			return error_set(e, ERR_CONFLICT, "master_id",
+					 "this master already runs a studio");
 		return error_set(e, ERR_CONFLICT, "name", "a studio named %s exists", s->name);
 	}
 	return rc == SQLITE_DONE ? ERR_OK : error_set(e, db_err(rc), NULL, NULL);
@@ -288,10 +295,10 @@ enum err studio_insert(struct db *db, struct studio *s, int64_t actor, struct er
 	if (step_write(db, st, s, e) != ERR_OK)
 		return e->err;
 	s->id = sqlite3_last_insert_rowid(db->h);
-	return audit_appendf(db, actor, "studio.create", "studio", s->id, e,
-			     "{s:s, s:I, s:I, s:s}", "name", s->name, "master_id",
-			     (json_int_t)s->master_id, "university_id", (json_int_t)s->university_id,
-			     "discipline", s->discipline);
+	return audit_appendf(db, actor, "studio.create", "studio", s->id, e, "{s:s, s:I, s:I, s:s}",
+			     "name", s->name, "master_id", (json_int_t)s->master_id,
+			     "university_id", (json_int_t)s->university_id, "discipline",
+			     s->discipline);
 }
 
 /* Text compares up to its NUL (the bytes after it are not part of the value). */

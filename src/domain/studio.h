@@ -52,11 +52,11 @@ enum err studio_get(struct db *db, int64_t id, struct studio *out);
 int64_t studio_of_master(struct db *db, int64_t master_id);
 
 struct studio_filter {
-	const char *q;          /* substring of name, master's name or discipline */
+	const char *q;		/* substring of name, master's name or discipline */
 	const char *discipline; /* exact */
 	int64_t university_id;
 	const char *level, *status;
-	bool by_name;           /* else newest (established_on, then id, descending) */
+	bool by_name; /* else newest (established_on, then id, descending) */
 	int64_t limit, offset;
 };
 

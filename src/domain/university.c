@@ -7,9 +7,11 @@
 
 #include "domain/audit.h"
 
-#define VF(name, type, member, min, max, flags)                                                  \
-	{name, type, offsetof(struct university, member),                                         \
-	 sizeof(((struct university *)0)->member), min, max, NULL, flags}
+#define VF(name, type, member, min, max, flags)                                         \
+	{                                                                               \
+		name, type, offsetof(struct university, member),                        \
+			sizeof(((struct university *)0)->member), min, max, NULL, flags \
+	}
 
 const struct field UNIVERSITY_FIELDS[] = {
 	VF("name", F_TEXT, name, 2, UNIVERSITY_NAME_MAX, F_REQUIRED),
@@ -17,8 +19,8 @@ const struct field UNIVERSITY_FIELDS[] = {
 	FIELD_END,
 };
 
-#define COLS                                                                                     \
-	"v.id, v.name, v.code, v.created_at,"                                                    \
+#define COLS                                  \
+	"v.id, v.name, v.code, v.created_at," \
 	" (SELECT count(*) FROM studios s WHERE s.university_id = v.id)"
 
 static void row_to(sqlite3_stmt *st, struct university *u)
@@ -87,8 +89,10 @@ enum err university_list(struct db *db, void (*fn)(const struct university *u, v
 static enum err check(const struct university *u, struct error *e)
 {
 	for (const char *p = u->code; *p; p++) {
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
-			return error_set(e, ERR_INVALID, "code", "code uses letters and digits only");
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z')))
+			return error_set(e, ERR_INVALID, "code",
+					 "code uses letters and digits only");
 	}
 	return ERR_OK;
 }

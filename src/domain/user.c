@@ -18,12 +18,14 @@ static const char *const ROLE_NAMES[ROLE__COUNT] = {
 	[ROLE_EXPERT] = "expert",
 };
 
-static const char *const ROLE_OPTIONS[] = {"admin", "university_admin", "master", "teacher",
-					   "expert", NULL};
+static const char *const ROLE_OPTIONS[] = { "admin",   "university_admin", "master",
+					    "teacher", "expert",	   NULL };
 
-#define UF(name, type, member, min, max, opts, flags)                                            \
-	{name, type, offsetof(struct user, member), sizeof(((struct user *)0)->member), min, max,  \
-	 opts, flags}
+#define UF(name, type, member, min, max, opts, flags)                                          \
+	{                                                                                      \
+		name, type, offsetof(struct user, member), sizeof(((struct user *)0)->member), \
+			min, max, opts, flags                                                  \
+	}
 
 const struct field USER_FIELDS[] = {
 	UF("username", F_TEXT, username, USERNAME_MIN, USERNAME_MAX, NULL, F_REQUIRED),
@@ -122,7 +124,8 @@ enum err user_check(struct db *db, const struct user *u, struct error *e)
 	if (u->email[0] && !email_ok(u->email))
 		return error_set(e, ERR_INVALID, "email", "email is not an email address");
 	if (u->role == ROLE_UNIVERSITY_ADMIN && !u->university_id)
-		return error_set(e, ERR_INVALID, "university_id", "a university_admin needs a university");
+		return error_set(e, ERR_INVALID, "university_id",
+				 "a university_admin needs a university");
 	if (u->university_id && university_exists(db, u->university_id, e) != ERR_OK)
 		return e->err;
 	return ERR_OK;
@@ -152,9 +155,9 @@ void user_mask_email(const char *email, char *out, size_t cap)
 
 /* ---- reads --------------------------------------------------------------------------- */
 
-#define USER_COLS                                                                                \
-	"u.id, u.username, u.name, u.role, coalesce(u.university_id, 0), u.disabled,"            \
-	" u.password_hash, u.title, u.phone, u.email, u.must_change_password, u.created_at,"     \
+#define USER_COLS                                                                            \
+	"u.id, u.username, u.name, u.role, coalesce(u.university_id, 0), u.disabled,"        \
+	" u.password_hash, u.title, u.phone, u.email, u.must_change_password, u.created_at," \
 	" coalesce(v.name, '')"
 #define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
 
@@ -222,8 +225,8 @@ enum err user_by_id(struct db *db, int64_t id, struct user *out)
 }
 
 /* Filters are bound as NULL when unused, so one statement serves every combination. */
-#define USER_WHERE                                                                               \
-	" WHERE (?1 IS NULL OR instr(lower(u.username), lower(?1)) OR instr(u.name, ?1))"        \
+#define USER_WHERE                                                                        \
+	" WHERE (?1 IS NULL OR instr(lower(u.username), lower(?1)) OR instr(u.name, ?1))" \
 	" AND (?2 IS NULL OR u.role = ?2) AND (?3 IS NULL OR u.university_id = ?3)"
 
 static void bind_filter(sqlite3_stmt *st, const struct user_filter *f)
@@ -293,7 +296,8 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken", u->username);
+		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken",
+				 u->username);
 	if (rc != SQLITE_DONE)
 		return error_set(e, db_err(rc), NULL, "cannot create user: %s", sqlite3_errstr(rc));
 	u->id = sqlite3_last_insert_rowid(db->h);
@@ -324,7 +328,8 @@ static enum err save(struct db *db, const struct user *u, struct error *e)
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken", u->username);
+		return error_set(e, ERR_CONFLICT, "username", "username '%s' is taken",
+				 u->username);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER)
 		return error_set(e, ERR_CONFLICT, "role", "the user's studios depend on this role");
 	return rc == SQLITE_DONE ? ERR_OK : error_set(e, db_err(rc), NULL, NULL);
@@ -342,9 +347,9 @@ static json_t *change_detail(const struct user *before, const struct user *after
 	if (before->role != after->role)
 		json_object_set_new(d, "role", json_string(role_name(after->role)));
 	if (before->university_id != after->university_id)
-		json_object_set_new(d, "university_id", after->university_id
-								? json_integer(after->university_id)
-								: json_null());
+		json_object_set_new(d, "university_id",
+				    after->university_id ? json_integer(after->university_id)
+							 : json_null());
 	if (strcmp(before->title, after->title))
 		json_object_set_new(d, "title", json_string(after->title));
 	if (strcmp(before->phone, after->phone))
@@ -387,8 +392,9 @@ enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64
 		return error_set(e, ERR_DB, NULL, NULL);
 	detail = change_detail(&before, out);
 	r = audit_append(db, actor,
-			 out->disabled != before.disabled ? (out->disabled ? "user.disable" : "user.enable")
-							  : "user.update",
+			 out->disabled != before.disabled
+				 ? (out->disabled ? "user.disable" : "user.enable")
+				 : "user.update",
 			 "user", id, detail, e);
 	json_decref(detail);
 	return r;
@@ -416,8 +422,9 @@ enum err user_set_password(struct db *db, int64_t user_id, const char *hash, boo
 		return error_set(e, ERR_NOT_FOUND, NULL, "no such user");
 	if (session_delete_user(db, user_id, keep_session_id) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
-	return audit_appendf(db, actor, must_change ? "user.password_reset" : "user.password_change",
-			     "user", user_id, e, "{}");
+	return audit_appendf(db, actor,
+			     must_change ? "user.password_reset" : "user.password_change", "user",
+			     user_id, e, "{}");
 }
 
 enum err user_log_pii_read(struct db *db, int64_t reader, int64_t subject, const char *fields)

@@ -33,7 +33,7 @@ struct user {
 	int64_t id;
 	char username[USERNAME_MAX + 1];
 	char name[NAME_MAX_CHARS * 4 + 1]; /* UTF-8 */
-	char role_name[20];                /* as parsed from JSON; role is authoritative */
+	char role_name[20];		   /* as parsed from JSON; role is authoritative */
 	enum role role;
 	int64_t university_id; /* 0: none */
 	char university_name[401];

@@ -20,7 +20,7 @@ struct http_conn {
 	bool early_reply; /* a response is ready; the body is read and dropped */
 	bool close_after; /* Connection: close (e.g. 413 with an unread body) */
 	bool answered;	  /* the response is on its way */
-	bool in_handler; /* the route's handler is running */
+	bool in_handler;  /* the route's handler is running */
 	bool headers_sent;
 	unsigned char *tx; /* LWS_PRE + response body */
 	size_t tx_len, tx_sent;

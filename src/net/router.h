@@ -18,7 +18,7 @@
 
 enum route_flag {
 	ROUTE_NO_CSRF = 1 << 0, /* state-changing but sessionless (sign-in): Origin still checked */
-	ROUTE_CSV_BODY = 1 << 1, /* body is text/csv instead of JSON */
+	ROUTE_CSV_BODY = 1 << 1,	/* body is text/csv instead of JSON */
 	ROUTE_BEFORE_PASSWORD = 1 << 2, /* allowed while must_change_password is set */
 };
 

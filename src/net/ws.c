@@ -197,8 +197,8 @@ static int on_receive(struct ws_conn *c, const char *in, size_t len)
 	if (c->rx_len + len > WS_MAX_MESSAGE) {
 		static const char REASON[] = "message over 16 KiB";
 
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)REASON,
-				 sizeof(REASON) - 1);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)REASON, sizeof(REASON) - 1);
 		return -1;
 	}
 	grown = realloc(c->rx, c->rx_len + len + 1);
@@ -285,7 +285,8 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	    api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
 		return refuse(wsi, 401, "unauthenticated", "sign in first");
 	if (u.must_change_password)
-		return refuse(wsi, 403, "password_change_required", "change your initial password first");
+		return refuse(wsi, 403, "password_change_required",
+			      "change your initial password first");
 	return 0;
 }
 

@@ -131,13 +131,15 @@ static void demo_sql_loads(void **state)
 	/* DESIGN §5's fixed demo accounts */
 	assert_int_equal(test_int(&db, "SELECT id FROM users WHERE username='master_li'"), 3);
 	assert_int_equal(test_int(&db, "SELECT master_id FROM studios WHERE id=1"), 3);
-	assert_int_equal(test_int(&db, "SELECT count(*) FROM studio_members WHERE studio_id=1"
-				       " AND user_id=(SELECT id FROM users WHERE username='teacher_wang')"
-				       " AND status='approved'"),
-			 1);
+	assert_int_equal(
+		test_int(&db, "SELECT count(*) FROM studio_members WHERE studio_id=1"
+			      " AND user_id=(SELECT id FROM users WHERE username='teacher_wang')"
+			      " AND status='approved'"),
+		1);
 	/* every studio's master is a master of the studio's university */
-	assert_int_equal(test_int(&db, "SELECT count(*) FROM studios s JOIN users u ON u.id=s.master_id"
-				       " WHERE u.role<>'master' OR u.university_id<>s.university_id"),
+	assert_int_equal(test_int(&db,
+				  "SELECT count(*) FROM studios s JOIN users u ON u.id=s.master_id"
+				  " WHERE u.role<>'master' OR u.university_id<>s.university_id"),
 			 0);
 	assert_int_equal(
 		test_int(&db, "SELECT university_id FROM users WHERE username='zzu_admin'"), 1);

@@ -88,7 +88,9 @@ static void password_change(void **state)
 	id = add_user(&db, "carol", ROLE_MASTER, 0);
 	new_session(&db, id, 3, NOW, &s1, h1);
 	new_session(&db, id, 4, NOW, &s2, h2);
-	assert_int_equal(user_set_password(&db, id, "$pbkdf2-sha256$1000$new$hash", false, 0, id, &e), ERR_OK);
+	assert_int_equal(
+		user_set_password(&db, id, "$pbkdf2-sha256$1000$new$hash", false, 0, id, &e),
+		ERR_OK);
 	new_session(&db, id, 5, NOW, &s3, h3);
 	assert_int_equal(session_lookup(&db, h1, NOW + 1, &got, &u), ERR_NOT_FOUND);
 	assert_int_equal(session_lookup(&db, h2, NOW + 1, &got, &u), ERR_NOT_FOUND);
