@@ -52,6 +52,8 @@ void api_achievements_create(struct req *r);
 void api_achievements_update(struct req *r);
 void api_achievements_delete(struct req *r);
 void api_audit_list(struct req *r);
+void api_rooms_messages(struct req *r);
+void api_search_messages(struct req *r);
 void api_audit_verify(struct req *r);
 
 struct studio_scope;

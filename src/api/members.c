@@ -1,6 +1,7 @@
 /* /studios/{id}/members (DESIGN §6): a teacher applies; the studio's master (or its admins)
  * approves, rejects and removes; a member leaves. Everyone signed in sees the approved
  * members; the studio's managers also see applications and their reasons. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,14 @@ static void write_done(struct api_job *j, enum err result)
 	if (result != ERR_OK) {
 		api_reply_result(j, result);
 		return;
+	}
+	/* Leaving, being removed or approved changes what the user may read: re-check their open
+	 * subscriptions to the studio's room at once (DESIGN §8). */
+	if (w->op != OP_APPLY && j->r->app->recheck_room_access) {
+		char room[48];
+
+		snprintf(room, sizeof(room), "studio:%lld", (long long)w->studio_id);
+		j->r->app->recheck_room_access(j->r->app, w->user_id, room);
 	}
 	reply_json(j->r, w->op == OP_APPLY ? 201 : 200, view_member(&w->result, true));
 }

@@ -32,6 +32,7 @@ struct req {
 	char path[512];
 	const char *route;	  /* static route pattern, for metrics and logs */
 	int64_t ids[REQ_MAX_IDS]; /* values of the {id} segments, in order */
+	char room[48];		  /* value of a {room} segment ("studio:3") */
 	size_t nids;
 	struct req_arg query[REQ_MAX_QUERY];
 	size_t nquery;

@@ -174,6 +174,8 @@ static void update_done(struct api_job *j, enum err result)
 	/* A disabled user's sessions ended in the same transaction; close their sockets. */
 	if (p->result.disabled && j->r->app->end_user_sockets)
 		j->r->app->end_user_sockets(j->r->app, p->id, 0);
+	else if (j->r->app->recheck_room_access)
+		j->r->app->recheck_room_access(j->r->app, p->id, NULL); /* e.g. a new role */
 	reply_json(j->r, 200, view_user(&p->result, true));
 }
 

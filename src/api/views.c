@@ -87,6 +87,16 @@ json_t *view_achievement(const struct achievement *a)
 			 a->created_at);
 }
 
+json_t *view_message(const struct message *m)
+{
+	return json_pack("{s:I, s:s, s:{s:I, s:s, s:s}, s:s, s:s, s:o, s:s, s:I, s:b, s:b, s:b}",
+			 "id", (json_int_t)m->id, "room", m->room, "user", "id",
+			 (json_int_t)m->user_id, "name", m->user_name, "role", m->user_role, "kind",
+			 m->kind, "text", m->text, "reply_to", id_or_null(m->reply_to),
+			 "created_at", m->created_at, "upvotes", (json_int_t)m->upvotes, "pinned",
+			 m->pinned, "answered", m->answered, "deleted", m->deleted);
+}
+
 json_t *view_list(json_t *items, int64_t total)
 {
 	return json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);

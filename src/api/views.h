@@ -8,6 +8,7 @@
 
 #include "api/req.h"
 #include "domain/achievement.h"
+#include "domain/discussion.h"
 #include "domain/member.h"
 #include "domain/studio.h"
 #include "domain/university.h"
@@ -28,6 +29,9 @@ json_t *view_member(const struct member *m, bool with_reason);
 json_t *view_membership(const struct member *m);
 
 json_t *view_achievement(const struct achievement *a);
+
+/* A room message as DESIGN §7 shows it (the `message` of message/update frames and history). */
+json_t *view_message(const struct message *m);
 
 /* {"items": items, "total": total} (steals items). */
 json_t *view_list(json_t *items, int64_t total);

@@ -38,6 +38,9 @@ struct app {
 	 * session. */
 	void (*end_user_sockets)(struct app *a, int64_t user_id, int64_t keep_session_id);
 	void (*end_session_sockets)(struct app *a, int64_t session_id);
+	/* net/ sets this: a user's room access may have changed (membership ended, role
+	 * changed); room NULL means every room. Open subscriptions are re-checked. */
+	void (*recheck_room_access)(struct app *a, int64_t user_id, const char *room);
 };
 
 /* Opens the data directory (creating it), the database (migrating it and, with --demo and no

@@ -380,7 +380,8 @@ static int route_request(struct http_conn *c, struct req *r)
 	enum route_match m;
 	long long clen = content_length(c);
 
-	m = router_match(r->method, r->path, &c->route, r->ids, &r->nids, allow, sizeof(allow));
+	m = router_match(r->method, r->path, &c->route, r->ids, &r->nids, r->room, allow,
+			 sizeof(allow));
 	if (m == MATCH_FOUND)
 		r->route = c->route->pattern;
 	/* Body callbacks follow a positive Content-Length, and an explicit 0 on POST. */

@@ -47,6 +47,8 @@ static const struct route ROUTES[] = {
 	  ADMINS | MASTER, 0 },
 	{ HTTP_DELETE, V1 "/studios/{id}/achievements/{id}", api_achievements_delete,
 	  ADMINS | MASTER, 0 },
+	{ HTTP_GET, V1 "/rooms/{room}/messages", api_rooms_messages, ANY, 0 },
+	{ HTTP_GET, V1 "/search/messages", api_search_messages, ANY, 0 },
 	{ HTTP_GET, V1 "/audit", api_audit_list, ADMIN, 0 },
 	{ HTTP_GET, V1 "/audit/verify", api_audit_verify, ADMIN, 0 },
 };
@@ -82,8 +84,28 @@ static int parse_id(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
-/* Matches path against pattern segment by segment, collecting {id} values. */
-static int path_matches(const char *pattern, const char *path, int64_t ids[], size_t *nids)
+/* "studio:3": lower-case letters, a colon, an id. */
+static int parse_room(const char *s, size_t n, char room[48])
+{
+	const char *colon = memchr(s, ':', n);
+	int64_t id;
+
+	if (!colon || colon == s || n >= 48)
+		return -1;
+	for (const char *p = s; p < colon; p++) {
+		if (*p < 'a' || *p > 'z')
+			return -1;
+	}
+	if (parse_id(colon + 1, n - (size_t)(colon + 1 - s), &id) != 0)
+		return -1;
+	memcpy(room, s, n);
+	room[n] = '\0';
+	return 0;
+}
+
+/* Matches path against pattern segment by segment, collecting {id} and {room} values. */
+static int path_matches(const char *pattern, const char *path, int64_t ids[], size_t *nids,
+			char room[48])
 {
 	*nids = 0;
 	while (*pattern && *path) {
@@ -91,7 +113,10 @@ static int path_matches(const char *pattern, const char *path, int64_t ids[], si
 		size_t pn = pe ? (size_t)(pe - pattern) : strlen(pattern);
 		size_t sn = se ? (size_t)(se - path) : strlen(path);
 
-		if (pn == 5 && !strncmp(pattern, "/{id}", 5)) {
+		if (pn == 7 && !strncmp(pattern, "/{room}", 7)) {
+			if (sn < 2 || parse_room(path + 1, sn - 1, room))
+				return 0;
+		} else if (pn == 5 && !strncmp(pattern, "/{id}", 5)) {
 			if (*nids == REQ_MAX_IDS || sn < 2 ||
 			    parse_id(path + 1, sn - 1, &ids[*nids]))
 				return 0;
@@ -106,23 +131,28 @@ static int path_matches(const char *pattern, const char *path, int64_t ids[], si
 }
 
 enum route_match router_match(enum http_method method, const char *path, const struct route **out,
-			      int64_t ids[REQ_MAX_IDS], size_t *nids, char *allow, size_t allow_cap)
+			      int64_t ids[REQ_MAX_IDS], size_t *nids, char room[48], char *allow,
+			      size_t allow_cap)
 {
 	int64_t scratch[REQ_MAX_IDS];
+	char room_scratch[48] = "";
 	size_t nscratch, used = 0;
 	int path_seen = 0;
 
 	allow[0] = '\0';
 	for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++) {
-		if (!path_matches(ROUTES[i].pattern, path, scratch, &nscratch))
+		if (!path_matches(ROUTES[i].pattern, path, scratch, &nscratch, room_scratch))
 			continue;
 		if (ROUTES[i].method == method) {
 			*out = &ROUTES[i];
 			memcpy(ids, scratch, sizeof(scratch));
 			*nids = nscratch;
+			memcpy(room, room_scratch, sizeof(room_scratch));
 			return MATCH_FOUND;
 		}
 		path_seen = 1;
+		if (used >= allow_cap)
+			continue;
 		used += (size_t)snprintf(allow + used, used < allow_cap ? allow_cap - used : 0,
 					 "%s%s", used ? ", " : "",
 					 http_method_name(ROUTES[i].method));

@@ -24,7 +24,8 @@ enum route_flag {
 
 struct route {
 	enum http_method method;
-	const char *pattern; /* "/api/v1/users/{id}": {id} matches a positive decimal integer */
+	const char *pattern; /* "/api/v1/users/{id}": {id} matches a positive decimal integer,
+			      * {room} a room name like studio:3 */
 	api_handler handler;
 	unsigned roles; /* ROLE_BIT()s allowed, or ROLES_PUBLIC */
 	unsigned flags;
@@ -35,7 +36,7 @@ enum route_match { MATCH_FOUND, MATCH_NO_PATH, MATCH_NO_METHOD };
 /* Finds the route for method and path. On MATCH_FOUND sets *out and the {id} values; on
  * MATCH_NO_METHOD writes the allowed methods ("GET, POST") into allow. */
 enum route_match router_match(enum http_method method, const char *path, const struct route **out,
-			      int64_t ids[REQ_MAX_IDS], size_t *nids, char *allow,
+			      int64_t ids[REQ_MAX_IDS], size_t *nids, char room[48], char *allow,
 			      size_t allow_cap);
 
 /* The whole table (for the permission test and docs). */

@@ -197,6 +197,8 @@ int server_run(struct app *app)
 	app->completions.wake_arg = s.ctx;
 	app->end_user_sockets = ws_end_user;
 	app->end_session_sockets = ws_end_session;
+	app->recheck_room_access = ws_recheck_access;
+	hub_init(&s.hub, app);
 	install_signals(s.ctx);
 	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);
 	while (!got_signal) {
@@ -209,6 +211,7 @@ out:
 	signal_ctx = NULL;
 	if (s.ctx)
 		lws_context_destroy(s.ctx);
+	hub_free(&s.hub);
 	app->completions.wake = NULL;
 	app->server = NULL;
 	api_free(app);

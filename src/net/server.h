@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "core/app.h"
+#include "net/hub.h"
 
 struct ws_conn;
 
@@ -15,6 +16,7 @@ struct server {
 	struct app *app;
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
+	struct hub hub;		 /* rooms and fan-out (net/hub.c) */
 	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */
 	size_t ws_count;
 	int pending_requests; /* HTTP requests whose response is not yet written */

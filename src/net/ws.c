@@ -10,7 +10,9 @@
 #include "auth/token.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "net/chat.h"
 #include "net/http.h"
+#include "net/hub.h"
 #include "net/server.h"
 
 /* ---- frames and queues --------------------------------------------------------------- */
@@ -65,7 +67,8 @@ void ws_queue(struct ws_conn *c, struct ws_buf *b)
 
 	if (c->closing)
 		return;
-	if (c->out_frames >= WS_QUEUE_MAX_FRAMES || c->out_bytes + b->len > WS_QUEUE_MAX_BYTES) {
+	if (c->out_frames >= (size_t)c->srv->app->cfg.ws_queue_frames ||
+	    c->out_bytes + b->len > WS_QUEUE_MAX_BYTES) {
 		c->srv->app->metrics.ws_queue_drops++;
 		queue_clear(c);
 		ws_close(c, WS_CLOSE_TRY_AGAIN_LATER, "too slow; rejoin with since");
@@ -97,16 +100,31 @@ void ws_send_json(struct ws_conn *c, const json_t *v)
 	}
 }
 
-static void send_error(struct ws_conn *c, const struct error *e, const char *client_id)
+void ws_send_error(struct ws_conn *c, const struct error *e, const char *client_id,
+		   const char *room)
 {
 	json_t *v = json_pack("{s:s, s:s, s:s}", "type", "error", "code", err_ws_code(e), "message",
 			      e->message[0] ? e->message : err_default_message(e->err));
 
 	if (v && client_id)
 		json_object_set_new(v, "client_id", json_string(client_id));
+	if (v && room)
+		json_object_set_new(v, "room", json_string(room));
 	if (v)
 		ws_send_json(c, v);
 	json_decref(v);
+}
+
+struct ws_handle *ws_handle_ref(struct ws_conn *c)
+{
+	c->handle->refs++;
+	return c->handle;
+}
+
+void ws_handle_unref(struct ws_handle *h)
+{
+	if (h && --h->refs == 0)
+		free(h);
 }
 
 /* One frame per WRITEABLE callback (lws README.coding). */
@@ -148,7 +166,7 @@ static void on_ping(struct ws_conn *c, json_t *msg)
 	json_t *pong;
 
 	if (json_only_fields(msg, FIELDS, &e) != ERR_OK) {
-		send_error(c, &e, NULL);
+		ws_send_error(c, &e, NULL, NULL);
 		return;
 	}
 	pong = json_pack("{s:s}", "type", "pong");
@@ -160,7 +178,9 @@ static const struct {
 	const char *type;
 	ws_handler fn;
 } WS_HANDLERS[] = {
-	{ "ping", on_ping },
+	{ "ping", on_ping },	   { "join", chat_join },     { "leave", chat_leave },
+	{ "send", chat_send },	   { "upvote", chat_upvote }, { "moderate", chat_moderate },
+	{ "typing", chat_typing },
 };
 
 static void dispatch(struct ws_conn *c, const char *text, size_t len)
@@ -171,7 +191,7 @@ static void dispatch(struct ws_conn *c, const char *text, size_t len)
 
 	if (!json_is_object(msg) || !type) {
 		error_set(&e, ERR_INVALID, NULL, "send one JSON object with a string \"type\"");
-		send_error(c, &e, NULL);
+		ws_send_error(c, &e, NULL, NULL);
 		json_decref(msg);
 		return;
 	}
@@ -183,7 +203,7 @@ static void dispatch(struct ws_conn *c, const char *text, size_t len)
 		}
 	}
 	error_set(&e, ERR_INVALID, "type", "unknown type '%.32s'", type);
-	send_error(c, &e, json_string_value(json_object_get(msg, "client_id")));
+	ws_send_error(c, &e, json_string_value(json_object_get(msg, "client_id")), NULL);
 	json_decref(msg);
 }
 
@@ -214,7 +234,7 @@ static int on_receive(struct ws_conn *c, const char *in, size_t len)
 		struct error e;
 
 		error_set(&e, ERR_INVALID, NULL, "send text frames");
-		send_error(c, &e, NULL);
+		ws_send_error(c, &e, NULL, NULL);
 	} else {
 		dispatch(c, c->rx, c->rx_len);
 	}
@@ -305,12 +325,17 @@ static int on_filter(struct ws_conn *c, struct lws *wsi)
 	return 0;
 }
 
-static void on_established(struct ws_conn *c, struct lws *wsi)
+static int on_established(struct ws_conn *c, struct lws *wsi)
 {
 	struct server *s = server_of(wsi);
 
 	c->wsi = wsi;
 	c->srv = s;
+	c->handle = calloc(1, sizeof(*c->handle));
+	if (c->handle) {
+		c->handle->conn = c;
+		c->handle->refs = 1;
+	}
 	c->next = s->ws_list;
 	if (s->ws_list)
 		s->ws_list->prev = c;
@@ -318,6 +343,7 @@ static void on_established(struct ws_conn *c, struct lws *wsi)
 	s->ws_count++;
 	s->app->metrics.open_ws++;
 	log_debug("ws: %s connected", c->user.username);
+	return c->handle ? 0 : -1;
 }
 
 static void on_closed(struct ws_conn *c)
@@ -334,6 +360,12 @@ static void on_closed(struct ws_conn *c)
 		c->next->prev = c->prev;
 	s->ws_count--;
 	s->app->metrics.open_ws--;
+	hub_conn_closed(&s->hub, c);
+	if (c->handle) {
+		c->handle->conn = NULL; /* jobs still in flight find the connection gone */
+		ws_handle_unref(c->handle);
+		c->handle = NULL;
+	}
 	queue_clear(c);
 	free(c->rx);
 	c->rx = NULL;
@@ -348,8 +380,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return on_filter(c, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		on_established(c, wsi);
-		return 0;
+		return on_established(c, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -376,6 +407,12 @@ void ws_end_user(struct app *a, int64_t user_id, int64_t keep_session_id)
 		if (c->user.id == user_id && c->session_id != keep_session_id)
 			ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "session ended");
 	}
+}
+
+void ws_recheck_access(struct app *a, int64_t user_id, const char *room)
+{
+	if (a->server)
+		hub_recheck(&a->server->hub, user_id, room);
 }
 
 void ws_end_session(struct app *a, int64_t session_id)

@@ -10,13 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "domain/user.h"
 
 #define WS_PROTOCOL_NAME "mingshi.v1"
 #define WS_PATH "/ws"
-#define WS_RX_BUFFER 4096	 /* lws hands us frames in pieces of at most this */
-#define WS_MAX_MESSAGE 16384	 /* whole message, across fragments (DESIGN §8) */
-#define WS_QUEUE_MAX_FRAMES 4096 /* a subscriber this far behind is closed with 1013 */
+#define WS_RX_BUFFER 4096    /* lws hands us frames in pieces of at most this */
+#define WS_MAX_MESSAGE 16384 /* whole message, across fragments (DESIGN §8) */
 #define WS_QUEUE_MAX_BYTES (8u << 20)
 #define WS_CLOSE_TRY_AGAIN_LATER 1013
 
@@ -35,6 +35,14 @@ struct ws_out {
 	struct ws_buf *buf;
 };
 
+struct hub_sub;
+
+/* What a writer job keeps of a connection: the connection while it is open, NULL after. */
+struct ws_handle {
+	struct ws_conn *conn;
+	int refs;
+};
+
 /* lws per-session data of "mingshi.v1". */
 struct ws_conn {
 	struct lws *wsi;
@@ -50,7 +58,18 @@ struct ws_conn {
 	bool closing;
 	int close_code;
 	char close_reason[64];
+	struct hub_sub *subs; /* rooms joined (net/hub.c) */
+	size_t nsubs;
+	struct ws_handle *handle;
 };
+
+/* A new reference to c's handle / dropping one. */
+struct ws_handle *ws_handle_ref(struct ws_conn *c);
+void ws_handle_unref(struct ws_handle *h);
+
+/* An `error` frame with code from e, echoing client_id and room when not NULL. */
+void ws_send_error(struct ws_conn *c, const struct error *e, const char *client_id,
+		   const char *room);
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets the upgrade proceed; 1 after writing a refusal. */
 int ws_confirm_upgrade(struct lws *wsi, const char *upgrade);
@@ -77,5 +96,6 @@ void ws_close_all(struct server *s, int code, const char *reason);
 /* struct app hooks (see core/app.h): sessions of a user, or one session, have ended. */
 void ws_end_user(struct app *a, int64_t user_id, int64_t keep_session_id);
 void ws_end_session(struct app *a, int64_t session_id);
+void ws_recheck_access(struct app *a, int64_t user_id, const char *room);
 
 #endif

@@ -8,16 +8,17 @@ static void exact(void **state)
 	const struct route *r = NULL;
 	int64_t ids[REQ_MAX_IDS];
 	size_t n = 99;
-	char allow[64];
+	char allow[64], room[48];
 
 	(void)state;
-	assert_int_equal(router_match(HTTP_GET, "/api/v1/me", &r, ids, &n, allow, sizeof(allow)),
-			 MATCH_FOUND);
+	assert_int_equal(
+		router_match(HTTP_GET, "/api/v1/me", &r, ids, &n, room, allow, sizeof(allow)),
+		MATCH_FOUND);
 	assert_string_equal(r->pattern, "/api/v1/me");
 	assert_int_equal(n, 0);
 	assert_int_equal(r->roles, ROLES_SIGNED_IN);
 	assert_int_equal(
-		router_match(HTTP_POST, "/api/v1/session", &r, ids, &n, allow, sizeof(allow)),
+		router_match(HTTP_POST, "/api/v1/session", &r, ids, &n, room, allow, sizeof(allow)),
 		MATCH_FOUND);
 	assert_int_equal(r->roles, ROLES_PUBLIC);
 	assert_true(r->flags & ROUTE_NO_CSRF);
@@ -28,15 +29,16 @@ static void method_not_allowed(void **state)
 	const struct route *r = NULL;
 	int64_t ids[REQ_MAX_IDS];
 	size_t n;
-	char allow[64];
+	char allow[64], room[48];
 
 	(void)state;
 	assert_int_equal(
-		router_match(HTTP_PUT, "/api/v1/session", &r, ids, &n, allow, sizeof(allow)),
+		router_match(HTTP_PUT, "/api/v1/session", &r, ids, &n, room, allow, sizeof(allow)),
 		MATCH_NO_METHOD);
 	assert_string_equal(allow, "POST, DELETE");
-	assert_int_equal(router_match(HTTP_PATCH, "/api/v1/me", &r, ids, &n, allow, sizeof(allow)),
-			 MATCH_NO_METHOD);
+	assert_int_equal(
+		router_match(HTTP_PATCH, "/api/v1/me", &r, ids, &n, room, allow, sizeof(allow)),
+		MATCH_NO_METHOD);
 	assert_string_equal(allow, "GET");
 }
 
@@ -45,16 +47,18 @@ static void no_path(void **state)
 	const struct route *r = NULL;
 	int64_t ids[REQ_MAX_IDS];
 	size_t n;
-	char allow[64];
+	char allow[64], room[48];
 
 	(void)state;
-	assert_int_equal(router_match(HTTP_GET, "/api/v1/me/", &r, ids, &n, allow, sizeof(allow)),
+	assert_int_equal(
+		router_match(HTTP_GET, "/api/v1/me/", &r, ids, &n, room, allow, sizeof(allow)),
+		MATCH_NO_PATH);
+	assert_int_equal(
+		router_match(HTTP_GET, "/api/v1/mee", &r, ids, &n, room, allow, sizeof(allow)),
+		MATCH_NO_PATH);
+	assert_int_equal(router_match(HTTP_GET, "/api/v1", &r, ids, &n, room, allow, sizeof(allow)),
 			 MATCH_NO_PATH);
-	assert_int_equal(router_match(HTTP_GET, "/api/v1/mee", &r, ids, &n, allow, sizeof(allow)),
-			 MATCH_NO_PATH);
-	assert_int_equal(router_match(HTTP_GET, "/api/v1", &r, ids, &n, allow, sizeof(allow)),
-			 MATCH_NO_PATH);
-	assert_int_equal(router_match(HTTP_GET, "", &r, ids, &n, allow, sizeof(allow)),
+	assert_int_equal(router_match(HTTP_GET, "", &r, ids, &n, room, allow, sizeof(allow)),
 			 MATCH_NO_PATH);
 }
 

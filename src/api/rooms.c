@@ -1,0 +1,116 @@
+/* GET /rooms/{room}/messages (history pages) and GET /search/messages (full text over the
+ * rooms the caller may read), DESIGN §6–§7. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/views.h"
+#include "core/json.h"
+#include "domain/discussion.h"
+
+#define SEARCH_MAX 100
+
+static bool readable_or_reply(struct req *r, struct room_ref *ref)
+{
+	if (!room_parse(r->room, ref) || !ref->kind->exists(&r->app->rdb, ref->id)) {
+		reply_err(r, ERR_NOT_FOUND, NULL, "no room %s", r->room);
+		return false;
+	}
+	if (!ref->kind->may_read(&r->app->rdb, &r->user, ref->id)) {
+		reply_err(r, ERR_FORBIDDEN, NULL, "you may not read %s", ref->name);
+		return false;
+	}
+	return true;
+}
+
+static void add(const struct message *m, void *ctx)
+{
+	json_array_append_new(ctx, view_message(m));
+}
+
+/* after/before are message ids; without after the page is the newest one (before `before`),
+ * so a client scrolls back with before = the oldest id it holds. */
+static bool history_query_or_reply(struct req *r, struct history_query *q)
+{
+	const char *kind = req_query(r, "kind"), *sort = req_query(r, "sort");
+	int64_t limit, offset;
+
+	if (!req_paging_or_reply(r, &limit, &offset) ||
+	    !req_query_id_or_reply(r, "after", &q->after) ||
+	    !req_query_id_or_reply(r, "before", &q->before))
+		return false;
+	if (kind && strcmp(kind, "question") && strcmp(kind, "chat")) {
+		reply_err(r, ERR_INVALID, "kind", "kind is question or chat");
+		return false;
+	}
+	if (sort && strcmp(sort, "upvotes") && strcmp(sort, "id")) {
+		reply_err(r, ERR_INVALID, "sort", "sort is upvotes or id");
+		return false;
+	}
+	q->limit = (int)limit;
+	q->questions_only = kind && !strcmp(kind, "question");
+	q->by_upvotes = sort && !strcmp(sort, "upvotes");
+	q->newest = q->after == 0;
+	return true;
+}
+
+void api_rooms_messages(struct req *r)
+{
+	struct history_query q = { 0 };
+	struct room_ref ref;
+	json_t *items, *body;
+	bool more;
+	enum err e;
+
+	if (!history_query_or_reply(r, &q) || !readable_or_reply(r, &ref))
+		return;
+	q.room = ref.name;
+	items = json_array();
+	e = discussion_history(&r->app->rdb, &q, add, items, &more);
+	if (e != ERR_OK) {
+		json_decref(items);
+		reply_err(r, e, NULL, NULL);
+		return;
+	}
+	body = json_pack("{s:s, s:o, s:b}", "room", ref.name, "items", items, "more", more);
+	reply_json(r, 200, body);
+}
+
+static void add_hit(const struct search_hit *h, void *ctx)
+{
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)h->id,
+					     "room", h->room, "user_name", h->user_name, "snippet",
+					     h->snippet, "created_at", h->created_at));
+}
+
+void api_search_messages(struct req *r)
+{
+	const char *q = req_query(r, "q"), *room = req_query(r, "room");
+	json_t *names, *all, *items;
+	struct room_ref ref;
+	int64_t limit, offset, total;
+	enum err e;
+
+	if (!req_paging_or_reply(r, &limit, &offset))
+		return;
+	if (!q || !*q || utf8_chars(q) > SEARCH_MAX || !utf8_valid(q, strlen(q))) {
+		reply_err(r, ERR_INVALID, "q", "q is 1 to %d characters", SEARCH_MAX);
+		return;
+	}
+	if (room && !room_parse(room, &ref)) {
+		reply_err(r, ERR_INVALID, "room", "room is a name like studio:3");
+		return;
+	}
+	room_readable(&r->app->rdb, &r->user, &names, &all);
+	items = json_array();
+	e = discussion_search(&r->app->rdb, q, room ? ref.name : NULL, names, all, (int)limit,
+			      add_hit, items, &total);
+	json_decref(names);
+	json_decref(all);
+	if (e != ERR_OK) {
+		json_decref(items);
+		reply_err(r, e, NULL, NULL);
+		return;
+	}
+	reply_json(r, 200, view_list(items, total));
+}

@@ -1,0 +1,532 @@
+/* Messages of rooms; see discussion.h. */
+#include "domain/discussion.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+
+#define COLS                                                                    \
+	"m.id, m.room, m.user_id, u.name, u.role, m.client_id, m.kind, m.text," \
+	" coalesce(m.reply_to, 0), m.created_at, m.deleted, m.pinned, m.answered, m.upvotes"
+#define FROM " FROM messages m JOIN users u ON u.id = m.user_id"
+
+static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void row_to(sqlite3_stmt *st, struct message *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	text(m->room, sizeof(m->room), st, 1);
+	m->user_id = sqlite3_column_int64(st, 2);
+	text(m->user_name, sizeof(m->user_name), st, 3);
+	text(m->user_role, sizeof(m->user_role), st, 4);
+	text(m->client_id, sizeof(m->client_id), st, 5);
+	text(m->kind, sizeof(m->kind), st, 6);
+	text(m->text, sizeof(m->text), st, 7);
+	m->reply_to = sqlite3_column_int64(st, 8);
+	text(m->created_at, sizeof(m->created_at), st, 9);
+	m->deleted = sqlite3_column_int(st, 10) != 0;
+	m->pinned = sqlite3_column_int(st, 11) != 0;
+	m->answered = sqlite3_column_int(st, 12) != 0;
+	m->upvotes = sqlite3_column_int64(st, 13);
+}
+
+enum err discussion_get(struct db *db, const char *room, int64_t id, struct message *out)
+{
+	static const char SQL[] = "SELECT " COLS FROM " WHERE m.id = ?1 AND m.room = ?2";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, room, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_to(st, out);
+	db_done(st);
+	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
+}
+
+/* ---- the full-text index --------------------------------------------------------------- */
+
+/* messages_fts is an external-content FTS5 table: we add a row's text when it is stored and
+ * remove the old text before it changes (the 'delete' command needs the old value). */
+static enum err fts_add(struct db *db, int64_t id, const char *text)
+{
+	static const char SQL[] = "INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
+{
+	static const char SQL[] =
+		"INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?1, ?2)";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, old_text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+/* ---- posting ------------------------------------------------------------------------- */
+
+static int64_t existing_id(struct db *db, const struct message *m)
+{
+	static const char SQL[] =
+		"SELECT id FROM messages WHERE room = ?1 AND user_id = ?2 AND client_id = ?3";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int64_t id = 0;
+
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, m->room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->user_id);
+	sqlite3_bind_text(st, 3, m->client_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return id;
+}
+
+enum err discussion_post(struct db *db, struct message *m, bool *duplicate, struct error *e)
+{
+	static const char SQL[] =
+		"INSERT INTO messages (room, user_id, client_id, kind, text, reply_to, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)"
+		" ON CONFLICT (room, user_id, client_id) DO NOTHING";
+	struct message *parent;
+	sqlite3_stmt *st;
+	char now[32];
+	int64_t id;
+	int rc;
+
+	*duplicate = false;
+	id = existing_id(db, m);
+	if (id) {
+		*duplicate = true;
+		return discussion_get(db, m->room, id, m) == ERR_OK
+			       ? ERR_OK
+			       : error_set(e, ERR_DB, NULL, NULL);
+	}
+	if (m->reply_to) {
+		parent = malloc(sizeof(*parent));
+		rc = parent ? discussion_get(db, m->room, m->reply_to, parent) : ERR_NOMEM;
+		free(parent);
+		if (rc != ERR_OK)
+			return error_set(e, ERR_INVALID, "reply_to", "no message %lld in this room",
+					 (long long)m->reply_to);
+	}
+	st = db_stmt(db, SQL);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_text(st, 1, m->room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->user_id);
+	sqlite3_bind_text(st, 3, m->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, m->reply_to);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE)
+		return error_set(e, db_err(rc), NULL, NULL);
+	id = sqlite3_last_insert_rowid(db->h);
+	if (fts_add(db, id, m->text) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	return discussion_get(db, m->room, id, m) == ERR_OK ? ERR_OK
+							    : error_set(e, ERR_DB, NULL, NULL);
+}
+
+/* ---- history ------------------------------------------------------------------------- */
+
+/* Oldest first after `after`. */
+static const char SQL_FORWARD[] =
+	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
+	" AND (?4 = 0 OR m.kind = 'question') ORDER BY m.id LIMIT ?5";
+/* The newest page before `before` (or of all), returned oldest first. */
+static const char SQL_NEWEST[] =
+	"SELECT * FROM (SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2"
+	" AND (?3 = 0 OR m.id < ?3) AND (?4 = 0 OR m.kind = 'question')"
+	" ORDER BY m.id DESC LIMIT ?5) ORDER BY 1";
+/* Questions by votes (most first), ties by age: the Q&A list. */
+static const char SQL_VOTES[] =
+	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
+	" AND m.kind = 'question' AND ?4 >= 0 ORDER BY m.upvotes DESC, m.id LIMIT ?5";
+/* Whether a newest page leaves older messages out: count at most limit + 1. */
+static const char SQL_NEWEST_COUNT[] =
+	"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room = ?1 AND m.id > ?2"
+	" AND (?3 = 0 OR m.id < ?3) AND (?4 = 0 OR m.kind = 'question') LIMIT ?5)";
+
+static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limit)
+{
+	sqlite3_bind_text(st, 1, q->room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, q->after);
+	sqlite3_bind_int64(st, 3, q->before);
+	sqlite3_bind_int(st, 4, q->questions_only);
+	sqlite3_bind_int(st, 5, limit);
+}
+
+static enum err newest_has_more(struct db *db, const struct history_query *q, bool *more)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_COUNT);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	bind_query(st, q, q->limit + 1);
+	rc = sqlite3_step(st);
+	*more = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > q->limit;
+	db_done(st);
+	return rc == SQLITE_ROW ? ERR_OK : db_err(rc);
+}
+
+enum err discussion_history(struct db *db, const struct history_query *q,
+			    void (*fn)(const struct message *m, void *ctx), void *ctx, bool *more)
+{
+	bool newest = q->newest && !q->by_upvotes;
+	const char *sql = q->by_upvotes ? SQL_VOTES : newest ? SQL_NEWEST : SQL_FORWARD;
+	sqlite3_stmt *st;
+	struct message *m;
+	enum err r = ERR_OK;
+	int rc, rows = 0;
+
+	*more = false;
+	if (newest && (r = newest_has_more(db, q, more)) != ERR_OK)
+		return r;
+	st = db_stmt(db, sql);
+	m = malloc(sizeof(*m));
+	if (!st || !m) {
+		free(m);
+		return st ? ERR_NOMEM : ERR_DB;
+	}
+	/* Going forward, one row more than the page tells whether there is more. */
+	bind_query(st, q, newest ? q->limit : q->limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!newest && ++rows > q->limit) {
+			*more = true;
+			break;
+		}
+		row_to(st, m);
+		fn(m, ctx);
+	}
+	db_done(st);
+	free(m);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? ERR_OK : db_err(rc);
+}
+
+/* ---- Q&A and moderation -------------------------------------------------------------- */
+
+static enum err exec_bound(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	db_done(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
+enum err discussion_upvote(struct db *db, const char *room, int64_t message_id, int64_t user_id,
+			   struct message *out, bool *changed, struct error *e)
+{
+	static const char VOTE[] =
+		"INSERT INTO message_votes (message_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+	static const char COUNT[] = "UPDATE messages SET upvotes = upvotes + 1 WHERE id = ?1";
+	sqlite3_stmt *st;
+
+	*changed = false;
+	if (discussion_get(db, room, message_id, out) != ERR_OK)
+		return error_set(e, ERR_NOT_FOUND, "message_id", "no message %lld in this room",
+				 (long long)message_id);
+	if (strcmp(out->kind, "question") || out->deleted)
+		return error_set(e, ERR_INVALID, "message_id", "only questions take upvotes");
+	st = db_stmt(db, VOTE);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, message_id);
+	sqlite3_bind_int64(st, 2, user_id);
+	if (exec_bound(st) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	if (sqlite3_changes(db->h) == 0)
+		return ERR_OK; /* voted before: one vote per user */
+	st = db_stmt(db, COUNT);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, message_id);
+	if (exec_bound(st) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	*changed = true;
+	return discussion_get(db, room, message_id, out);
+}
+
+int moderation_parse(const char *s)
+{
+	static const char *const NAMES[] = {
+		"delete", "pin", "unpin", "answered", "mute", "unmute"
+	};
+
+	for (int i = 0; s && i < 6; i++) {
+		if (!strcmp(s, NAMES[i]))
+			return i;
+	}
+	return -1;
+}
+
+enum err discussion_moderate(struct db *db, const char *room, enum moderation action,
+			     int64_t message_id, int64_t actor, struct message *out,
+			     struct error *e)
+{
+	static const char DELETE[] =
+		"UPDATE messages SET deleted = 1, text = '', pinned = 0 WHERE id = ?1";
+	static const char PIN[] = "UPDATE messages SET pinned = ?2 WHERE id = ?1";
+	static const char ANSWERED[] = "UPDATE messages SET answered = 1 WHERE id = ?1";
+	sqlite3_stmt *st;
+
+	(void)actor;
+	if (discussion_get(db, room, message_id, out) != ERR_OK)
+		return error_set(e, ERR_NOT_FOUND, "message_id", "no message %lld in this room",
+				 (long long)message_id);
+	if (out->deleted && action != MOD_DELETE)
+		return error_set(e, ERR_INVALID, "message_id", "the message was deleted");
+	if (action == MOD_ANSWERED && strcmp(out->kind, "question"))
+		return error_set(e, ERR_INVALID, "message_id", "only questions are answered");
+	if (action == MOD_DELETE && !out->deleted &&
+	    fts_remove(db, message_id, out->text) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	st = db_stmt(db, action == MOD_DELETE ? DELETE : action == MOD_ANSWERED ? ANSWERED : PIN);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, message_id);
+	if (action == MOD_PIN || action == MOD_UNPIN)
+		sqlite3_bind_int(st, 2, action == MOD_PIN);
+	if (exec_bound(st) != ERR_OK)
+		return error_set(e, ERR_DB, NULL, NULL);
+	return discussion_get(db, room, message_id, out);
+}
+
+enum err discussion_mute(struct db *db, const char *room, int64_t user_id, bool mute, int64_t actor,
+			 struct error *e)
+{
+	static const char MUTE[] =
+		"INSERT INTO room_mutes (room, user_id, muted_by, at) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (room, user_id) DO NOTHING";
+	static const char UNMUTE[] = "DELETE FROM room_mutes WHERE room = ?1 AND user_id = ?2";
+	static const char USER[] = "SELECT 1 FROM users WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, USER);
+	char now[32];
+	int rc;
+
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, user_id);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_ROW)
+		return error_set(e, ERR_NOT_FOUND, "user_id", "no user %lld", (long long)user_id);
+	st = db_stmt(db, mute ? MUTE : UNMUTE);
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	if (mute) {
+		sqlite3_bind_int64(st, 3, actor);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	}
+	return exec_bound(st) == ERR_OK ? ERR_OK : error_set(e, ERR_DB, NULL, NULL);
+}
+
+bool discussion_is_muted(struct db *db, const char *room, int64_t user_id)
+{
+	static const char SQL[] = "SELECT 1 FROM room_mutes WHERE room = ?1 AND user_id = ?2";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	bool muted;
+
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	muted = sqlite3_step(st) == SQLITE_ROW;
+	db_done(st);
+	return muted;
+}
+
+/* ---- presence ------------------------------------------------------------------------ */
+
+enum err discussion_presence_open(struct db *db, const char *room, int64_t user_id, int64_t *id)
+{
+	static const char SQL[] =
+		"INSERT INTO presence (room, user_id, joined_at) VALUES (?1, ?2, ?3)";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	char now[32];
+	enum err r;
+
+	if (!st)
+		return ERR_DB;
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	r = exec_bound(st);
+	if (r == ERR_OK)
+		*id = sqlite3_last_insert_rowid(db->h);
+	return r;
+}
+
+enum err discussion_presence_close(struct db *db, int64_t id)
+{
+	static const char SQL[] =
+		"UPDATE presence SET left_at = ?2 WHERE id = ?1 AND left_at IS NULL";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	char now[32];
+
+	if (!st)
+		return ERR_DB;
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+	return exec_bound(st);
+}
+
+enum err discussion_presence_close_all(struct db *db, const char *at, int *n)
+{
+	static const char SQL[] = "UPDATE presence SET left_at = ?1 WHERE left_at IS NULL";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	enum err r;
+
+	*n = 0;
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+	r = exec_bound(st);
+	if (r == ERR_OK)
+		*n = sqlite3_changes(db->h);
+	return r;
+}
+
+/* ---- search -------------------------------------------------------------------------- */
+
+#define SEARCH_SCOPE                                         \
+	" AND m.deleted = 0 AND (?2 IS NULL OR m.room = ?2)" \
+	" AND (m.room IN (SELECT value FROM json_each(?3))"  \
+	"      OR EXISTS (SELECT 1 FROM json_each(?4) WHERE substr(m.room, 1, length(value)) = value))"
+
+/* Three or more characters: the trigram index, the query quoted as one phrase. */
+static const char SQL_FTS[] =
+	"SELECT m.id, m.room, u.name, snippet(messages_fts, 0, '【', '】', '…', 16), m.created_at"
+	" FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+	" JOIN users u ON u.id = m.user_id WHERE messages_fts MATCH ?1" SEARCH_SCOPE
+	" ORDER BY m.id DESC LIMIT ?5";
+static const char SQL_FTS_COUNT[] =
+	"SELECT count(*) FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+	" WHERE messages_fts MATCH ?1" SEARCH_SCOPE " AND ?5 >= 0";
+/* Shorter queries: a substring scan (trigrams need three characters). */
+static const char SQL_SCAN[] =
+	"SELECT m.id, m.room, u.name,"
+	" substr(m.text, max(1, instr(m.text, ?1) - 16), 48), m.created_at"
+	" FROM messages m JOIN users u ON u.id = m.user_id WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE
+	" ORDER BY m.id DESC LIMIT ?5";
+static const char SQL_SCAN_COUNT[] =
+	"SELECT count(*) FROM messages m WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE " AND ?5 >= 0";
+
+static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *term, const char *room,
+				 const char *names, const char *all, int limit)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, term, -1, SQLITE_TRANSIENT);
+	if (room)
+		sqlite3_bind_text(st, 2, room, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, all, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, limit);
+	return st;
+}
+
+/* "q" → "\"q\"" with inner quotes doubled: an FTS5 phrase, never query syntax. */
+static char *fts_phrase(const char *q)
+{
+	size_t n = strlen(q), j = 0;
+	char *out = malloc(2 * n + 3);
+
+	if (!out)
+		return NULL;
+	out[j++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (q[i] == '"')
+			out[j++] = '"';
+		out[j++] = q[i];
+	}
+	out[j++] = '"';
+	out[j] = '\0';
+	return out;
+}
+
+enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
+			   json_t *all, int limit,
+			   void (*fn)(const struct search_hit *h, void *ctx), void *ctx,
+			   int64_t *total)
+{
+	bool fts = utf8_chars(q) >= 3;
+	char *term = fts ? fts_phrase(q) : strdup(q);
+	char *names_text = json_dumps(names, JSON_COMPACT),
+	     *all_text = json_dumps(all, JSON_COMPACT);
+	struct search_hit h;
+	sqlite3_stmt *st = NULL;
+	enum err r = ERR_NOMEM;
+	int rc;
+
+	*total = 0;
+	if (!term || !names_text || !all_text)
+		goto out;
+	r = ERR_DB;
+	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, room, names_text, all_text,
+			 limit);
+	if (!st)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	db_done(st);
+	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, room, names_text, all_text, limit);
+	if (!st)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&h, 0, sizeof(h));
+		h.id = sqlite3_column_int64(st, 0);
+		text(h.room, sizeof(h.room), st, 1);
+		text(h.user_name, sizeof(h.user_name), st, 2);
+		text(h.snippet, sizeof(h.snippet), st, 3);
+		text(h.created_at, sizeof(h.created_at), st, 4);
+		fn(&h, ctx);
+	}
+	db_done(st);
+	r = rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+out:
+	free(term);
+	free(names_text);
+	free(all_text);
+	return r;
+}

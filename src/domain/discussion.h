@@ -1,0 +1,102 @@
+/* Messages of rooms (DESIGN §7): durable posting with idempotent retries, history pages,
+ * Q&A votes, moderation (delete as tombstone, pin, answered, mute), presence intervals and
+ * full-text search. Writes run as writer jobs; reads on any connection. */
+#ifndef MINGSHI_DOMAIN_DISCUSSION_H
+#define MINGSHI_DOMAIN_DISCUSSION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/db.h"
+#include "core/err.h"
+#include "domain/room.h"
+
+#define MESSAGE_TEXT_MAX 4000 /* characters */
+#define CLIENT_ID_MAX 64
+#define HISTORY_MAX 500
+
+struct message {
+	int64_t id;
+	char room[ROOM_NAME_MAX + 1];
+	int64_t user_id;
+	char user_name[257];
+	char user_role[20];
+	char client_id[CLIENT_ID_MAX + 1];
+	char kind[10]; /* chat, question */
+	char text[MESSAGE_TEXT_MAX * 4 + 1];
+	int64_t reply_to; /* 0: none */
+	char created_at[24];
+	bool deleted, pinned, answered;
+	int64_t upvotes;
+};
+
+/* Stores m (room, user_id, client_id, kind, text, reply_to set by the caller) and fills id,
+ * created_at and the author's name and role. A second post with the same (room, user,
+ * client_id) stores nothing and returns the first message with *duplicate set. reply_to must
+ * name a message of the same room (ERR_INVALID on "reply_to"). Writer thread. */
+enum err discussion_post(struct db *db, struct message *m, bool *duplicate, struct error *e);
+
+/* One message of room (ERR_NOT_FOUND if none there). */
+enum err discussion_get(struct db *db, const char *room, int64_t id, struct message *out);
+
+struct history_query {
+	const char *room;
+	int64_t after, before; /* exclusive bounds; 0: none */
+	int limit;	       /* 1..HISTORY_MAX */
+	bool questions_only;
+	bool by_upvotes; /* questions by votes then id; else by id */
+	bool newest;	 /* with before and no after: the newest page before it */
+};
+
+/* Calls fn per message in ascending id order (or by votes); *more is set when messages beyond
+ * the page exist. */
+enum err discussion_history(struct db *db, const struct history_query *q,
+			    void (*fn)(const struct message *m, void *ctx), void *ctx, bool *more);
+
+/* One upvote of user on a question of room; voting twice changes nothing (*changed false).
+ * ERR_INVALID on "message_id" for a chat message or a deleted question. Writer thread. */
+enum err discussion_upvote(struct db *db, const char *room, int64_t message_id, int64_t user_id,
+			   struct message *out, bool *changed, struct error *e);
+
+enum moderation { MOD_DELETE, MOD_PIN, MOD_UNPIN, MOD_ANSWERED, MOD_MUTE, MOD_UNMUTE };
+
+/* Parses "delete", "pin", … ; -1 if unknown. */
+int moderation_parse(const char *s);
+
+/* Applies a message action to message_id of room and fills *out (its new state). Writer. */
+enum err discussion_moderate(struct db *db, const char *room, enum moderation action,
+			     int64_t message_id, int64_t actor, struct message *out,
+			     struct error *e);
+
+/* Mutes or unmutes user in room. Writer thread. */
+enum err discussion_mute(struct db *db, const char *room, int64_t user_id, bool mute, int64_t actor,
+			 struct error *e);
+
+/* Is user muted in room? */
+bool discussion_is_muted(struct db *db, const char *room, int64_t user_id);
+
+/* Presence: opens an interval (sets *id) / closes it. Writer thread. */
+enum err discussion_presence_open(struct db *db, const char *room, int64_t user_id, int64_t *id);
+enum err discussion_presence_close(struct db *db, int64_t id);
+
+/* Closes intervals left open by a crash, at `at` (RFC 3339). Writer thread (start-up). */
+enum err discussion_presence_close_all(struct db *db, const char *at, int *n);
+
+struct search_hit {
+	int64_t id;
+	char room[ROOM_NAME_MAX + 1];
+	char user_name[257];
+	char snippet[1024];
+	char created_at[24];
+};
+
+/* Messages whose text contains q (FTS5 trigram for 3+ characters, LIKE for shorter), newest
+ * first, limited to rooms named in `names` or starting with a prefix in `all` (JSON arrays
+ * from room_readable()), and to `room` when not NULL. */
+enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
+			   json_t *all, int limit,
+			   void (*fn)(const struct search_hit *h, void *ctx), void *ctx,
+			   int64_t *total);
+
+#endif

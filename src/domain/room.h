@@ -1,0 +1,47 @@
+/* Room kinds (DESIGN §7): a room is named "<prefix>:<id>" and its kind decides who may read,
+ * post and moderate, and what presence means. One table row per kind, so a new kind (the
+ * activities issue adds `activity:`) is one entry here. Access is always decided against the
+ * database as it is now: callers ask on every message, not only at join. */
+#ifndef MINGSHI_DOMAIN_ROOM_H
+#define MINGSHI_DOMAIN_ROOM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/db.h"
+#include "domain/user.h"
+
+#define ROOM_NAME_MAX 40
+
+struct room_kind {
+	const char *prefix;
+	bool (*exists)(struct db *db, int64_t id);
+	bool (*may_read)(struct db *db, const struct user *u, int64_t id);
+	bool (*may_post)(struct db *db, const struct user *u, int64_t id);
+	bool (*may_moderate)(struct db *db, const struct user *u, int64_t id);
+	/* The ids of this kind u may read, into ids (at most cap): their count, or -1 when u may
+	 * read every room of the kind. */
+	int (*readable)(struct db *db, const struct user *u, int64_t *ids, int cap);
+	/* Presence in this kind of room is recorded as intervals (attendance). */
+	bool records_presence;
+};
+
+struct room_ref {
+	const struct room_kind *kind;
+	int64_t id;
+	char name[ROOM_NAME_MAX + 1]; /* canonical: "studio:3" */
+};
+
+/* Parses "studio:3" into *out. Returns false for an unknown prefix or a bad id. */
+bool room_parse(const char *name, struct room_ref *out);
+
+/* Every room kind, for listing and tests. */
+const struct room_kind *room_kinds(size_t *n);
+
+/* The rooms u may read: a JSON array of room names into *names and a JSON array of prefixes
+ * ("studio:") of kinds u may read entirely into *all. New references. */
+void room_readable(struct db *db, const struct user *u, json_t **names, json_t **all);
+
+#endif

@@ -1,0 +1,451 @@
+/* Rooms, subscribers, presence and fan-out; see hub.h. */
+#include "net/hub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/views.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "domain/discussion.h"
+#include "net/ws.h"
+
+/* ---- presence intervals (writer jobs) ------------------------------------------------ */
+
+/* Shared by the job that opens an interval and the one that closes it. The writer runs them
+ * in order, so the close reads the id the open wrote; refs are counted on the service thread. */
+struct presence_rec {
+	int64_t id;
+	char room[ROOM_NAME_MAX + 1];
+	int64_t user_id;
+	int refs;
+};
+
+static void rec_unref(struct presence_rec *p)
+{
+	if (--p->refs == 0)
+		free(p);
+}
+
+static enum err open_run(struct db *db, void *arg)
+{
+	struct presence_rec *p = arg;
+
+	return discussion_presence_open(db, p->room, p->user_id, &p->id);
+}
+
+static enum err close_run(struct db *db, void *arg)
+{
+	struct presence_rec *p = arg;
+
+	return p->id ? discussion_presence_close(db, p->id) : ERR_OK;
+}
+
+static void rec_done(void *arg, enum err result)
+{
+	if (result != ERR_OK)
+		log_warn("hub: a presence record was not written (%s)",
+			 err_default_message(result));
+	rec_unref(arg);
+}
+
+static struct presence_rec *presence_open(struct hub *h, const char *room, int64_t user_id)
+{
+	struct presence_rec *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	snprintf(p->room, sizeof(p->room), "%s", room);
+	p->user_id = user_id;
+	p->refs = 2; /* the subscription and the job */
+	if (writer_submit(&h->app->writer, open_run, rec_done, p) != ERR_OK)
+		p->refs--;
+	return p;
+}
+
+static void presence_close(struct hub *h, struct presence_rec *p)
+{
+	if (!p)
+		return;
+	/* the job inherits the subscription's reference */
+	if (writer_submit(&h->app->writer, close_run, rec_done, p) != ERR_OK)
+		rec_unref(p);
+}
+
+static enum err close_all_run(struct db *db, void *arg)
+{
+	char now[32];
+	int n = 0;
+	enum err r;
+
+	(void)arg;
+	clock_rfc3339(clock_now(), now, sizeof(now));
+	r = discussion_presence_close_all(db, now, &n);
+	if (n)
+		log_info("hub: closed %d presence intervals left open by the last run", n);
+	return r;
+}
+
+/* ---- tables -------------------------------------------------------------------------- */
+
+static size_t hash_str(const char *s)
+{
+	uint32_t x = 2166136261u;
+
+	for (; *s; s++)
+		x = (x ^ (uint8_t)*s) * 16777619u;
+	return x % HUB_BUCKETS;
+}
+
+struct hub_user {
+	int64_t user_id;
+	double tokens;
+	int64_t at_us;
+	struct hub_user *next;
+};
+
+void hub_init(struct hub *h, struct app *app)
+{
+	memset(h, 0, sizeof(*h));
+	h->app = app;
+	writer_submit(&app->writer, close_all_run, NULL, NULL);
+}
+
+void hub_free(struct hub *h)
+{
+	for (size_t i = 0; i < HUB_BUCKETS; i++) {
+		struct hub_user *u = h->users[i], *next;
+
+		for (; u; u = next) {
+			next = u->next;
+			free(u);
+		}
+		h->users[i] = NULL;
+	}
+}
+
+static struct hub_room *room_find(struct hub *h, const char *name, bool create,
+				  const struct room_ref *ref)
+{
+	struct hub_room **pp = &h->rooms[hash_str(name)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->ref.name, name))
+			return *pp;
+	}
+	if (!create || !(*pp = calloc(1, sizeof(**pp))))
+		return NULL;
+	(*pp)->ref = *ref;
+	h->nrooms++;
+	return *pp;
+}
+
+static void room_drop(struct hub *h, struct hub_room *r)
+{
+	struct hub_room **pp = &h->rooms[hash_str(r->ref.name)];
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = r->next;
+	free(r->members);
+	free(r);
+	h->nrooms--;
+}
+
+/* ---- members present ----------------------------------------------------------------- */
+
+static struct hub_member *member_slot(struct hub_room *r, int64_t user_id)
+{
+	size_t i = (size_t)user_id * 2654435761u % r->cap_members;
+
+	while (r->members[i].user_id && r->members[i].user_id != user_id)
+		i = (i + 1) % r->cap_members;
+	return &r->members[i];
+}
+
+static int members_grow(struct hub_room *r)
+{
+	size_t cap = r->cap_members ? r->cap_members * 2 : 16;
+	struct hub_member *old = r->members;
+	size_t old_cap = r->cap_members;
+
+	r->members = calloc(cap, sizeof(*r->members));
+	if (!r->members) {
+		r->members = old;
+		return -1;
+	}
+	r->cap_members = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (old[i].user_id)
+			*member_slot(r, old[i].user_id) = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Counts one more connection of u; returns true when u was not present before. */
+static bool member_add(struct hub_room *r, const struct user *u)
+{
+	struct hub_member *m;
+
+	if ((r->nmembers + 1) * 2 > r->cap_members && members_grow(r) != 0)
+		return false;
+	m = member_slot(r, u->id);
+	if (m->user_id) {
+		m->conns++;
+		return false;
+	}
+	m->user_id = u->id;
+	m->conns = 1;
+	snprintf(m->name, sizeof(m->name), "%s", u->name);
+	snprintf(m->role, sizeof(m->role), "%s", role_name(u->role));
+	r->nmembers++;
+	return true;
+}
+
+/* Removes slot i keeping every probe chain intact (backward-shift deletion). */
+static void member_erase(struct hub_room *r, size_t i)
+{
+	size_t j = i;
+
+	r->members[i].user_id = 0;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) % r->cap_members;
+		if (!r->members[j].user_id)
+			return;
+		home = (size_t)r->members[j].user_id * 2654435761u % r->cap_members;
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			r->members[i] = r->members[j];
+			r->members[j].user_id = 0;
+			i = j;
+		}
+	}
+}
+
+/* Counts one connection fewer; returns true when u is no longer present. */
+static bool member_remove(struct hub_room *r, int64_t user_id)
+{
+	struct hub_member *m;
+
+	if (!r->cap_members)
+		return false;
+	m = member_slot(r, user_id);
+	if (!m->user_id || --m->conns > 0)
+		return false;
+	member_erase(r, (size_t)(m - r->members));
+	r->nmembers--;
+	return true;
+}
+
+static json_t *member_json(int64_t id, const char *name, const char *role)
+{
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", name, "role", role);
+}
+
+/* ---- publishing ---------------------------------------------------------------------- */
+
+void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user)
+{
+	struct hub_room *r = room_find(h, room, false, NULL);
+	struct ws_buf *b;
+
+	if (!r || !r->subs)
+		return;
+	b = ws_buf_json(v); /* serialised once, shared by every queue (DESIGN §4) */
+	if (!b)
+		return;
+	for (struct hub_sub *s = r->subs, *next; s; s = next) {
+		next = s->room_next; /* ws_queue may close and unsubscribe s */
+		if (!except_user || s->conn->user.id != except_user)
+			ws_queue(s->conn, b);
+	}
+	ws_buf_unref(b);
+}
+
+static void publish_presence(struct hub *h, struct hub_room *r, const struct user *u,
+			     const char *state)
+{
+	json_t *v =
+		json_pack("{s:s, s:s, s:o, s:s}", "type", "presence", "room", r->ref.name, "user",
+			  member_json(u->id, u->name, role_name(u->role)), "state", state);
+
+	hub_publish(h, r->ref.name, v, u->id);
+	json_decref(v);
+}
+
+/* ---- join and leave ------------------------------------------------------------------ */
+
+struct hub_sub *hub_sub_of(struct ws_conn *c, const char *room)
+{
+	for (struct hub_sub *s = c->subs; s; s = s->conn_next) {
+		if (!strcmp(s->room->ref.name, room))
+			return s;
+	}
+	return NULL;
+}
+
+static void add_history(const struct message *m, void *ctx)
+{
+	json_array_append_new(ctx, view_message(m));
+}
+
+static void send_joined(struct hub *h, struct ws_conn *c, struct hub_room *r, int64_t since)
+{
+	struct history_query q = { r->ref.name, since, 0, HISTORY_MAX, false, false, false };
+	json_t *members = json_array(), *history = json_array(), *v;
+	bool more = false;
+
+	for (size_t i = 0; i < r->cap_members; i++) {
+		const struct hub_member *m = &r->members[i];
+
+		if (m->user_id)
+			json_array_append_new(members, member_json(m->user_id, m->name, m->role));
+	}
+	if (discussion_history(&h->app->rdb, &q, add_history, history, &more) != ERR_OK)
+		log_error("hub: cannot read the history of %s", r->ref.name);
+	v = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "joined", "room", r->ref.name, "members",
+		      members, "history", history, "more", more);
+	ws_send_json(c, v);
+	json_decref(v);
+}
+
+enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, int64_t since)
+{
+	struct hub_sub *s = hub_sub_of(c, ref->name);
+	struct hub_room *r;
+
+	if (s) {
+		send_joined(h, c, s->room, since);
+		return ERR_OK;
+	}
+	if (c->nsubs >= HUB_MAX_ROOMS_PER_CONN)
+		return ERR_INVALID;
+	r = room_find(h, ref->name, true, ref);
+	s = r ? calloc(1, sizeof(*s)) : NULL;
+	if (!s) {
+		if (r && !r->subs)
+			room_drop(h, r);
+		return ERR_NOMEM;
+	}
+	s->room = r;
+	s->conn = c;
+	s->room_next = r->subs;
+	if (r->subs)
+		r->subs->room_prev = s;
+	r->subs = s;
+	r->nsubs++;
+	s->conn_next = c->subs;
+	c->subs = s;
+	c->nsubs++;
+	s->presence = presence_open(h, r->ref.name, c->user.id);
+	if (member_add(r, &c->user))
+		publish_presence(h, r, &c->user, "join");
+	send_joined(h, c, r, since);
+	return ERR_OK;
+}
+
+void hub_leave(struct hub *h, struct hub_sub *s)
+{
+	struct hub_room *r = s->room;
+	struct ws_conn *c = s->conn;
+	struct hub_sub **pp = &c->subs;
+
+	while (*pp && *pp != s)
+		pp = &(*pp)->conn_next;
+	if (*pp)
+		*pp = s->conn_next;
+	c->nsubs--;
+	if (s->room_prev)
+		s->room_prev->room_next = s->room_next;
+	else
+		r->subs = s->room_next;
+	if (s->room_next)
+		s->room_next->room_prev = s->room_prev;
+	r->nsubs--;
+	presence_close(h, s->presence);
+	if (member_remove(r, c->user.id))
+		publish_presence(h, r, &c->user, "leave");
+	free(s);
+	if (!r->subs)
+		room_drop(h, r);
+}
+
+void hub_conn_closed(struct hub *h, struct ws_conn *c)
+{
+	while (c->subs)
+		hub_leave(h, c->subs);
+}
+
+/* ---- rate limits --------------------------------------------------------------------- */
+
+bool hub_rate_take(struct hub *h, int64_t user_id)
+{
+	struct hub_user **pp = &h->users[(size_t)user_id % HUB_BUCKETS], *u;
+	double rate = h->app->cfg.ws_rate_per_sec, burst = h->app->cfg.ws_rate_burst;
+	int64_t now = clock_mono_us();
+
+	while (*pp && (*pp)->user_id != user_id)
+		pp = &(*pp)->next;
+	u = *pp;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return true; /* fail open: the limit protects, it must not break chat */
+		u->user_id = user_id;
+		u->tokens = burst;
+		u->at_us = now;
+		*pp = u;
+	}
+	u->tokens += (double)(now - u->at_us) * rate / 1e6;
+	if (u->tokens > burst)
+		u->tokens = burst;
+	u->at_us = now;
+	if (u->tokens < 1.0)
+		return false;
+	u->tokens -= 1.0;
+	return true;
+}
+
+/* ---- access changes ------------------------------------------------------------------ */
+
+static void revoke_sub(struct hub *h, struct hub_sub *s)
+{
+	json_t *v =
+		json_pack("{s:s, s:s, s:s, s:s}", "type", "error", "code", "forbidden", "message",
+			  "you no longer have access to this room", "room", s->room->ref.name);
+
+	ws_send_json(s->conn, v);
+	json_decref(v);
+	hub_leave(h, s);
+}
+
+void hub_recheck(struct hub *h, int64_t user_id, const char *room)
+{
+	struct user u;
+	bool found = user_by_id(&h->app->rdb, user_id, &u) == ERR_OK;
+
+	for (size_t i = 0; i < HUB_BUCKETS; i++) {
+		for (struct hub_room *r = h->rooms[i], *rnext; r; r = rnext) {
+			rnext = r->next;
+			if (room && strcmp(r->ref.name, room))
+				continue;
+			for (struct hub_sub *s = r->subs, *next; s; s = next) {
+				next = s->room_next;
+				if (s->conn->user.id != user_id)
+					continue;
+				if (!found || !r->ref.kind->may_read(&h->app->rdb, &u, r->ref.id)) {
+					/* revoke_sub may drop the room when s was its last subscriber */
+					bool last = r->nsubs == 1;
+
+					revoke_sub(h, s);
+					if (last)
+						break;
+				}
+			}
+		}
+	}
+}

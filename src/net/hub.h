@@ -1,0 +1,89 @@
+/* The hub (DESIGN §4, §7): rooms and their subscribers on this node, presence, per-user rate
+ * limits, and fan-out. hub_publish() is the one place a room's frames leave from — the seam
+ * where a broker (Redis pub/sub, NATS) would also publish for other nodes (DESIGN §9).
+ * Service thread only. */
+#ifndef MINGSHI_NET_HUB_H
+#define MINGSHI_NET_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/room.h"
+#include "domain/user.h"
+
+#define HUB_MAX_ROOMS_PER_CONN 50
+#define HUB_TYPING_EVERY_US (3 * 1000000)
+
+struct app;
+struct ws_conn;
+struct hub_room;
+struct presence_rec;
+
+/* A connection's place in one room. */
+struct hub_sub {
+	struct hub_room *room;
+	struct ws_conn *conn;
+	struct hub_sub *room_prev, *room_next; /* the room's subscribers */
+	struct hub_sub *conn_next;	       /* the connection's rooms */
+	struct presence_rec *presence;	       /* interval being recorded, or NULL */
+	int64_t last_typing_us;
+};
+
+/* A user present in a room, with how many of their connections are subscribed. */
+struct hub_member {
+	int64_t user_id; /* 0: empty slot */
+	int conns;
+	char name[257];
+	char role[20];
+};
+
+struct hub_room {
+	struct room_ref ref;
+	struct hub_sub *subs;
+	size_t nsubs;
+	struct hub_member *members; /* open addressing by user_id */
+	size_t nmembers, cap_members;
+	struct hub_room *next; /* hash chain */
+};
+
+struct hub_user;
+
+#define HUB_BUCKETS 4096
+
+struct hub {
+	struct app *app;
+	struct hub_room *rooms[HUB_BUCKETS];
+	struct hub_user *users[HUB_BUCKETS];
+	size_t nrooms;
+};
+
+void hub_init(struct hub *h, struct app *app);
+void hub_free(struct hub *h);
+
+/* c's subscription to room (canonical name), or NULL. */
+struct hub_sub *hub_sub_of(struct ws_conn *c, const char *room);
+
+/* Subscribes c to room (access already checked), records presence, tells the others and
+ * answers `joined` with the members present and the history after `since`. A second join of
+ * the same room only answers `joined` again. ERR_INVALID past HUB_MAX_ROOMS_PER_CONN. */
+enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, int64_t since);
+
+/* Ends one subscription (presence leave when it was the user's last in the room). */
+void hub_leave(struct hub *h, struct hub_sub *s);
+
+/* Ends every subscription of a closing connection. */
+void hub_conn_closed(struct hub *h, struct ws_conn *c);
+
+/* Sends v to every subscriber of room (serialised once); with except_user, to everyone but
+ * that user's connections. */
+void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user);
+
+/* Takes one message token of user (5/s, burst 20 by default). false: rate limited. */
+bool hub_rate_take(struct hub *h, int64_t user_id);
+
+/* Re-checks user's subscriptions (in room, or in all rooms when room is NULL) against the
+ * database and ends those the user may no longer read, telling the connection. */
+void hub_recheck(struct hub *h, int64_t user_id, const char *room);
+
+#endif
