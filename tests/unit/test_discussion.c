@@ -1,0 +1,322 @@
+/* domain/discussion and domain/room: messages, history, Q&A, moderation, search, access. */
+#include "testutil.h"
+
+#include "domain/discussion.h"
+#include "domain/room.h"
+
+static void fixture(struct db *db)
+{
+	test_db_open(db);
+	test_exec(db, "INSERT INTO universities(id,name,code) VALUES(1,'郑州大学','10459')");
+	test_exec(
+		db,
+		"INSERT INTO users(id,username,name,role,university_id,password_hash) VALUES"
+		"(1,'admin','管理员','admin',NULL,'x'),(3,'master_li','李明华','master',1,'x'),"
+		"(4,'teacher_wang','王晓雨','teacher',1,'x'),(5,'expert_zhao','赵国强','expert',NULL,'x'),"
+		"(6,'teacher_out','外人','teacher',1,'x'),(7,'zzu_admin','郑大','university_admin',1,'x')");
+	test_exec(db,
+		  "INSERT INTO studios(id,name,master_id,university_id,discipline,established_on)"
+		  " VALUES(1,'高等数学教学名师工作室',3,1,'数学','2022-09-01')");
+	test_exec(db, "INSERT INTO studio_members(studio_id,user_id,status,applied_at)"
+		      " VALUES(1,4,'approved','2024-01-01T00:00:00Z')");
+}
+
+static struct message *msg(const char *client_id, const char *kind, const char *text, int64_t user)
+{
+	static struct message m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.room, sizeof(m.room), "studio:1");
+	snprintf(m.client_id, sizeof(m.client_id), "%s", client_id);
+	snprintf(m.kind, sizeof(m.kind), "%s", kind);
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	m.user_id = user;
+	return &m;
+}
+
+static void post_once(void **state)
+{
+	struct message *m;
+	struct error e;
+	struct db db;
+	bool dup;
+	int64_t first;
+
+	(void)state;
+	fixture(&db);
+	m = msg("c-1", "chat", "大家好", 4);
+	assert_int_equal(discussion_post(&db, m, &dup, &e), ERR_OK);
+	assert_false(dup);
+	first = m->id;
+	assert_string_equal(m->user_name, "王晓雨");
+	assert_string_equal(m->user_role, "teacher");
+	/* the same client_id again: stored once, the first message returned */
+	m = msg("c-1", "chat", "重发的内容", 4);
+	assert_int_equal(discussion_post(&db, m, &dup, &e), ERR_OK);
+	assert_true(dup);
+	assert_int_equal(m->id, first);
+	assert_string_equal(m->text, "大家好");
+	/* the same client_id from someone else is another message; ids only grow */
+	m = msg("c-1", "chat", "老师好", 3);
+	assert_int_equal(discussion_post(&db, m, &dup, &e), ERR_OK);
+	assert_false(dup);
+	assert_true(m->id > first);
+	/* a reply must name a message of the same room */
+	m = msg("c-2", "chat", "回复", 4);
+	m->reply_to = 999;
+	assert_int_equal(discussion_post(&db, m, &dup, &e), ERR_INVALID);
+	assert_string_equal(e.field, "reply_to");
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM messages"), 2);
+	db_close(&db);
+}
+
+static void collect(const struct message *m, void *ctx)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 4096 - n, "%s%lld", n ? "," : "", (long long)m->id);
+}
+
+static void history(void **state)
+{
+	struct history_query q = { "studio:1", 0, 0, 3, false, false, false };
+	char ids[4096];
+	struct error e;
+	struct db db;
+	bool dup, more;
+	char cid[16];
+
+	(void)state;
+	fixture(&db);
+	for (int i = 1; i <= 7; i++) {
+		snprintf(cid, sizeof(cid), "c%d", i);
+		assert_int_equal(discussion_post(&db, msg(cid, "chat", "第几条", 4), &dup, &e),
+				 ERR_OK);
+	}
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "1,2,3");
+	assert_true(more);
+	q.after = 5;
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "6,7");
+	assert_false(more);
+	/* the newest page before 7, then scrolling back */
+	q = (struct history_query){ "studio:1", 0, 7, 3, false, false, true };
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "4,5,6");
+	assert_true(more);
+	q.before = 4;
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "1,2,3");
+	assert_false(more);
+	/* another room sees none of it */
+	q = (struct history_query){ "studio:2", 0, 0, 50, false, false, false };
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "");
+	db_close(&db);
+}
+
+static void questions(void **state)
+{
+	struct history_query q = { "studio:1", 0, 0, 50, true, true, false };
+	struct message out;
+	char ids[4096];
+	struct error e;
+	struct db db;
+	bool dup, changed, more;
+
+	(void)state;
+	fixture(&db);
+	discussion_post(&db, msg("q1", "question", "第一个问题", 4), &dup, &e); /* 1 */
+	discussion_post(&db, msg("c1", "chat", "闲聊", 4), &dup, &e);		/* 2 */
+	discussion_post(&db, msg("q2", "question", "第二个问题", 4), &dup, &e); /* 3 */
+	assert_int_equal(discussion_upvote(&db, "studio:1", 3, 3, &out, &changed, &e), ERR_OK);
+	assert_true(changed);
+	assert_int_equal(out.upvotes, 1);
+	assert_int_equal(discussion_upvote(&db, "studio:1", 3, 3, &out, &changed, &e), ERR_OK);
+	assert_false(changed); /* one vote per user */
+	assert_int_equal(discussion_upvote(&db, "studio:1", 3, 5, &out, &changed, &e), ERR_OK);
+	assert_int_equal(out.upvotes, 2);
+	assert_int_equal(discussion_upvote(&db, "studio:1", 2, 3, &out, &changed, &e), ERR_INVALID);
+	assert_int_equal(discussion_upvote(&db, "studio:9", 3, 3, &out, &changed, &e),
+			 ERR_NOT_FOUND);
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "3,1"); /* by votes */
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_ANSWERED, 2, 3, &out, &e),
+			 ERR_INVALID); /* chat is not answered */
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_ANSWERED, 1, 3, &out, &e),
+			 ERR_OK);
+	assert_true(out.answered);
+	db_close(&db);
+}
+
+static void moderation(void **state)
+{
+	struct message out;
+	struct error e;
+	struct db db;
+	bool dup;
+
+	(void)state;
+	fixture(&db);
+	discussion_post(&db, msg("c1", "chat", "需要删除的话", 4), &dup, &e);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &e), ERR_OK);
+	assert_true(out.pinned);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_DELETE, 1, 3, &out, &e), ERR_OK);
+	assert_true(out.deleted);
+	assert_false(out.pinned);
+	assert_string_equal(out.text, ""); /* a tombstone */
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM messages WHERE id=1"), 1);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &e),
+			 ERR_INVALID);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 9, 3, &out, &e),
+			 ERR_NOT_FOUND);
+	/* mutes */
+	assert_false(discussion_is_muted(&db, "studio:1", 4));
+	assert_int_equal(discussion_mute(&db, "studio:1", 4, true, 3, &e), ERR_OK);
+	assert_int_equal(discussion_mute(&db, "studio:1", 4, true, 3, &e), ERR_OK); /* idempotent */
+	assert_true(discussion_is_muted(&db, "studio:1", 4));
+	assert_false(discussion_is_muted(&db, "studio:2", 4));
+	assert_int_equal(discussion_mute(&db, "studio:1", 4, false, 3, &e), ERR_OK);
+	assert_false(discussion_is_muted(&db, "studio:1", 4));
+	assert_int_equal(discussion_mute(&db, "studio:1", 999, true, 3, &e), ERR_NOT_FOUND);
+	assert_int_equal(moderation_parse("answered"), MOD_ANSWERED);
+	assert_int_equal(moderation_parse("ban"), -1);
+	db_close(&db);
+}
+
+static void hit(const struct search_hit *h, void *ctx)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 4096 - n, "%s%lld:%s", n ? "|" : "", (long long)h->id, h->snippet);
+}
+
+static void search(void **state)
+{
+	json_t *all = json_pack("[s]", "studio:"), *none = json_array(),
+	       *only2 = json_pack("[s]", "studio:2");
+	struct message out;
+	char got[4096];
+	struct error e;
+	struct db db;
+	int64_t total;
+	bool dup;
+
+	(void)state;
+	fixture(&db);
+	discussion_post(&db, msg("c1", "chat", "混合式教学的课程思政设计", 4), &dup, &e);
+	discussion_post(&db, msg("c2", "chat", "思政元素如何融入", 4), &dup, &e);
+	discussion_post(&db, msg("c3", "chat", "课程思政要删掉的", 4), &dup, &e);
+	discussion_moderate(&db, "studio:1", MOD_DELETE, 3, 3, &out, &e);
+	got[0] = '\0';
+	assert_int_equal(discussion_search(&db, "课程思政", NULL, none, all, 50, hit, got, &total),
+			 ERR_OK);
+	assert_string_equal(got, "1:混合式教学的【课程思政】设计"); /* the deleted one is gone */
+	assert_int_equal(total, 1);
+	got[0] = '\0';
+	assert_int_equal(discussion_search(&db, "思政", NULL, none, all, 50, hit, got, &total),
+			 ERR_OK);
+	assert_int_equal(total, 2); /* two characters: a substring scan */
+	got[0] = '\0';
+	assert_int_equal(
+		discussion_search(&db, "课程思政", NULL, only2, none, 50, hit, got, &total),
+		ERR_OK);
+	assert_int_equal(total, 0); /* not a room the caller may read */
+	got[0] = '\0';
+	assert_int_equal(
+		discussion_search(&db, "\"课程 OR x", NULL, none, all, 50, hit, got, &total),
+		ERR_OK); /* query syntax is never interpreted */
+	assert_int_equal(total, 0);
+	json_decref(all);
+	json_decref(none);
+	json_decref(only2);
+	db_close(&db);
+}
+
+static void rooms(void **state)
+{
+	struct room_ref ref;
+	struct user u = { 0 };
+	struct db db;
+
+	(void)state;
+	assert_true(room_parse("studio:12", &ref));
+	assert_int_equal(ref.id, 12);
+	assert_string_equal(ref.name, "studio:12");
+	assert_false(room_parse("studio:0", &ref));
+	assert_false(room_parse("studio:012", &ref));
+	assert_false(room_parse("studio:", &ref));
+	assert_false(room_parse("lobby:1", &ref));
+	assert_false(room_parse("studio:1x", &ref));
+	assert_false(room_parse(NULL, &ref));
+	fixture(&db);
+	assert_true(room_parse("studio:1", &ref));
+	static const struct {
+		int64_t id;
+		enum role role;
+		bool read, post, moderate;
+	} WHO[] = {
+		{ 1, ROLE_ADMIN, true, true, true },
+		{ 3, ROLE_MASTER, true, true, true },
+		{ 4, ROLE_TEACHER, true, true, false },
+		{ 5, ROLE_EXPERT, true, false, false },
+		{ 6, ROLE_TEACHER, false, false, false },
+		{ 7, ROLE_UNIVERSITY_ADMIN, false, false, false },
+	};
+	for (size_t i = 0; i < sizeof(WHO) / sizeof(WHO[0]); i++) {
+		u.id = WHO[i].id;
+		u.role = WHO[i].role;
+		u.disabled = false;
+		assert_int_equal(ref.kind->may_read(&db, &u, 1), WHO[i].read);
+		assert_int_equal(ref.kind->may_post(&db, &u, 1), WHO[i].post);
+		assert_int_equal(ref.kind->may_moderate(&db, &u, 1), WHO[i].moderate);
+		u.disabled = true;
+		assert_false(ref.kind->may_read(&db, &u, 1));
+	}
+	u = (struct user){ .id = 4, .role = ROLE_TEACHER };
+	test_exec(&db, "UPDATE studio_members SET status='left' WHERE user_id=4");
+	assert_false(ref.kind->may_read(&db, &u, 1)); /* leaving ends access */
+	assert_false(ref.kind->exists(&db, 2));
+	db_close(&db);
+}
+
+static void presence(void **state)
+{
+	struct db db;
+	int64_t a, b;
+	int n;
+
+	(void)state;
+	fixture(&db);
+	assert_int_equal(discussion_presence_open(&db, "studio:1", 4, &a), ERR_OK);
+	assert_int_equal(discussion_presence_open(&db, "studio:1", 3, &b), ERR_OK);
+	assert_int_equal(discussion_presence_close(&db, a), ERR_OK);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM presence WHERE left_at IS NULL"), 1);
+	assert_int_equal(discussion_presence_close_all(&db, "2026-11-27T10:00:00Z", &n), ERR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM presence WHERE left_at IS NULL"), 0);
+	db_close(&db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST("discussion-1.1 a retried client_id is stored once", post_once),
+		TEST("discussion-1.2 history pages forward and back", history),
+		TEST("discussion-1.3 questions: one vote per user, by votes, answered", questions),
+		TEST("discussion-1.4 pin, delete as a tombstone, mute", moderation),
+		TEST("discussion-1.5 search: trigram, short queries, scope, tombstones", search),
+		TEST("room-1.1 names and who may read, post, moderate", rooms),
+		TEST("discussion-1.6 presence intervals open and close", presence),
+	};
+	return cmocka_run_group_tests_name("discussion", tests, NULL, NULL);
+}
