@@ -31,6 +31,7 @@ static void *pool_main(void *arg)
 		atomic_store(&p->metrics->pool_queue_depth, (int_fast64_t)p->depth);
 		pthread_mutex_unlock(&p->mu);
 		j->c.result = j->fn(j->c.arg);
+		atomic_fetch_sub(&p->pending, 1);
 		completions_post(p->completions, &j->c);
 	}
 }
@@ -78,6 +79,7 @@ enum err pool_submit(struct pool *p, pool_fn fn, done_fn done, void *arg)
 		p->head = j;
 	p->tail = j;
 	p->depth++;
+	atomic_fetch_add(&p->pending, 1);
 	atomic_store(&p->metrics->pool_queue_depth, (int_fast64_t)p->depth);
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);

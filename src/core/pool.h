@@ -4,6 +4,7 @@
 #define MINGSHI_CORE_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,6 +26,7 @@ struct pool {
 	pthread_cond_t cv;
 	struct pool_job *head, *tail;
 	size_t depth;
+	atomic_int pending; /* submitted and not yet posted back */
 	bool stopping;
 	struct completions *completions;
 	struct metrics *metrics;

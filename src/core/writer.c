@@ -36,6 +36,7 @@ enum err writer_submit(struct writer *w, writer_fn fn, done_fn done, void *arg)
 		w->head = j;
 	w->tail = j;
 	w->depth++;
+	atomic_fetch_add(&w->pending, 1);
 	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
@@ -112,6 +113,7 @@ static void post_all(struct writer *w, struct writer_job *list)
 
 	for (; list; list = next) {
 		next = list->next;
+		atomic_fetch_sub(&w->pending, 1);
 		completions_post(w->completions, &list->c);
 	}
 }

@@ -7,6 +7,7 @@
 #define MINGSHI_CORE_WRITER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +32,7 @@ struct writer {
 	pthread_cond_t cv;
 	struct writer_job *head, *tail;
 	size_t depth;
+	atomic_int pending; /* submitted and not yet posted back: the shutdown waits for 0 */
 	bool stopping, started;
 	struct completions *completions;
 	struct metrics *metrics;

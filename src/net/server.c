@@ -142,9 +142,11 @@ static void service_until(struct server *s, int (*cond)(struct server *), int64_
 	}
 }
 
-static int no_pending(struct server *s)
+/* No request waits for an answer and no job for its completion. */
+static int idle(struct server *s)
 {
-	return s->pending_requests == 0;
+	return s->pending_requests == 0 && atomic_load(&s->app->writer.pending) == 0 &&
+	       atomic_load(&s->app->pool.pending) == 0;
 }
 
 static int no_websockets(struct server *s)
@@ -152,16 +154,19 @@ static int no_websockets(struct server *s)
 	return s->ws_list == NULL;
 }
 
-/* DESIGN §4: stop accepting, let the writer commit what it holds, answer or ack it, close
- * sockets with 1001, checkpoint the WAL. */
+/* DESIGN §4: stop accepting (new requests and frames get 503 / `unavailable`), let the writer
+ * commit what it holds and answer or ack it, close sockets with 1001 (which queues the end of
+ * their presence intervals), then stop the writer — it commits those — and checkpoint the WAL
+ * (app_close). */
 static void shutdown_server(struct server *s)
 {
 	log_info("shutting down (signal %d)", (int)got_signal);
 	s->stopping = true;
-	app_quiesce(s->app);
-	service_until(s, no_pending, 3 * 1000000);
+	service_until(s, idle, 3 * 1000000);
 	ws_close_all(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	service_until(s, no_websockets, 2 * 1000000);
+	app_quiesce(s->app);
+	completions_drain(&s->app->completions);
 }
 
 int server_run(struct app *app)

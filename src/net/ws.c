@@ -195,6 +195,12 @@ static void dispatch(struct ws_conn *c, const char *text, size_t len)
 		json_decref(msg);
 		return;
 	}
+	if (c->srv->stopping && strcmp(type, "ping")) {
+		error_set(&e, ERR_UNAVAILABLE, NULL, "the server is shutting down");
+		ws_send_error(c, &e, json_string_value(json_object_get(msg, "client_id")), NULL);
+		json_decref(msg);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(WS_HANDLERS) / sizeof(WS_HANDLERS[0]); i++) {
 		if (!strcmp(WS_HANDLERS[i].type, type)) {
 			WS_HANDLERS[i].fn(c, msg);
