@@ -16,14 +16,15 @@ static void add(const struct achievement *a, void *ctx)
 void api_achievements_list(struct req *r)
 {
 	struct studio_scope sc;
+	int64_t limit, offset, total;
 	json_t *items;
-	int64_t total;
 	enum err e;
 
-	if (!api_studio_scope_or_reply(r, r->ids[0], false, &sc))
+	if (!req_paging_or_reply(r, &limit, &offset) ||
+	    !api_studio_scope_or_reply(r, r->ids[0], false, &sc))
 		return;
 	items = json_array();
-	e = achievement_list(&r->app->rdb, r->ids[0], add, items, &total);
+	e = achievement_list(&r->app->rdb, r->ids[0], limit, offset, add, items, &total);
 	if (e != ERR_OK) {
 		json_decref(items);
 		reply_err(r, e, NULL, NULL);

@@ -97,6 +97,7 @@ static void pw_store_done(void *arg, enum err result)
 	if (r->app->end_user_sockets)
 		r->app->end_user_sockets(r->app, r->user.id, 0);
 	token_cookie_value(p->token, r->set_cookie, sizeof(r->set_cookie));
+	r->user.must_change_password = false; /* cleared by the change just committed */
 	reply_json(r, 200,
 		   json_pack("{s:o, s:s}", "user", api_user_json(&r->user), "csrf_token",
 			     p->session.csrf));

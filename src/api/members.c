@@ -27,14 +27,15 @@ void api_members_list(struct req *r)
 {
 	struct studio_scope sc;
 	struct members_ctx c;
-	int64_t total;
+	int64_t limit, offset, total;
 	enum err e;
 
-	if (!api_studio_scope_or_reply(r, r->ids[0], false, &sc))
+	if (!req_paging_or_reply(r, &limit, &offset) ||
+	    !api_studio_scope_or_reply(r, r->ids[0], false, &sc))
 		return;
 	c.with_reason = perm_studio_manage(&r->user, &sc);
 	c.items = json_array();
-	e = member_list(&r->app->rdb, r->ids[0], c.with_reason, add, &c, &total);
+	e = member_list(&r->app->rdb, r->ids[0], c.with_reason, limit, offset, add, &c, &total);
 	if (e != ERR_OK) {
 		json_decref(c.items);
 		reply_err(r, e, NULL, NULL);

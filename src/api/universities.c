@@ -13,10 +13,14 @@ static void add(const struct university *v, void *ctx)
 
 void api_universities_list(struct req *r)
 {
-	json_t *items = json_array();
-	int64_t total;
-	enum err e = university_list(&r->app->rdb, add, items, &total);
+	int64_t limit, offset, total;
+	json_t *items;
+	enum err e;
 
+	if (!req_paging_or_reply(r, &limit, &offset))
+		return;
+	items = json_array();
+	e = university_list(&r->app->rdb, limit, offset, add, items, &total);
 	if (e != ERR_OK) {
 		json_decref(items);
 		reply_err(r, e, NULL, NULL);

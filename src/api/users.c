@@ -103,11 +103,24 @@ struct user_new {
 	char initial[17];
 };
 
+/* A write response shows the record whole, phone and email included: that is a whole read
+ * of personal data and is logged in the same transaction (DESIGN §8). */
+static enum err log_whole_read(struct db *db, int64_t reader, const struct user *u)
+{
+	if (!u->phone[0] && !u->email[0])
+		return ERR_OK;
+	return user_log_pii_read(db, reader, u->id, "phone,email");
+}
+
 static enum err create_run(struct db *db, struct api_job *j)
 {
 	struct user_new *n = j->data;
 
-	return user_insert(db, &n->user, j->actor, &j->err);
+	if (user_insert(db, &n->user, j->actor, &j->err) != ERR_OK)
+		return j->err.err;
+	if (user_by_id(db, n->user.id, &n->user) != ERR_OK) /* as stored: created_at, university */
+		return ERR_DB;
+	return log_whole_read(db, j->actor, &n->user);
 }
 
 static void create_done(struct api_job *j, enum err result)
@@ -160,7 +173,9 @@ static enum err update_run(struct db *db, struct api_job *j)
 {
 	struct user_patch *p = j->data;
 
-	return user_update(db, p->id, &p->patch, p->set, j->actor, &p->result, &j->err);
+	if (user_update(db, p->id, &p->patch, p->set, j->actor, &p->result, &j->err) != ERR_OK)
+		return j->err.err;
+	return log_whole_read(db, j->actor, &p->result);
 }
 
 static void update_done(struct api_job *j, enum err result)
@@ -220,7 +235,9 @@ static enum err reset_run(struct db *db, struct api_job *j)
 
 	if (user_set_password(db, x->id, x->hash, true, 0, j->actor, &j->err) != ERR_OK)
 		return j->err.err;
-	return user_by_id(db, x->id, &x->user);
+	if (user_by_id(db, x->id, &x->user) != ERR_OK)
+		return ERR_DB;
+	return log_whole_read(db, j->actor, &x->user);
 }
 
 static void reset_done(struct api_job *j, enum err result)

@@ -11,7 +11,7 @@ static json_t *id_or_null(int64_t id)
 
 json_t *view_user(const struct user *u, bool whole_pii)
 {
-	char phone[PHONE_MAX + 1], email[EMAIL_MAX + 1];
+	char phone[sizeof(((struct user *)0)->phone)], email[sizeof(((struct user *)0)->email)];
 
 	if (whole_pii) {
 		memcpy(phone, u->phone, sizeof(phone));

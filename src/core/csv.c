@@ -12,7 +12,8 @@ struct reader {
 	struct csv_table *t;
 	struct csv_row cur;
 	size_t cap_rows, cap_cells;
-	int failed; /* 1: out of memory, 2: too many rows or columns */
+	size_t records; /* every record seen, blank ones included */
+	int failed;	/* 1: out of memory, 2: too many rows or columns */
 };
 
 static char *trimmed_copy(const char *s, size_t n)
@@ -88,6 +89,7 @@ static void on_row(int c, void *data)
 	struct csv_table *t = r->t;
 
 	(void)c;
+	r->records++;
 	if (r->failed || blank(&r->cur)) {
 		free_row(&r->cur);
 		r->cap_cells = 0;
@@ -111,6 +113,7 @@ static void on_row(int c, void *data)
 		t->rows = grown;
 		r->cap_rows = cap;
 	}
+	r->cur.line = r->records;
 	t->rows[t->nrows++] = r->cur;
 	r->cur.cells = NULL;
 	r->cur.n = 0;
@@ -119,7 +122,7 @@ static void on_row(int c, void *data)
 
 enum err csv_read(const char *data, size_t len, struct csv_table *t, struct error *e)
 {
-	struct reader r = { t, { 0, NULL }, 0, 0, 0 };
+	struct reader r = { .t = t };
 	struct csv_parser p;
 	size_t used;
 

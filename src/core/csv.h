@@ -11,6 +11,7 @@
 #define CSV_MAX_COLS 64
 
 struct csv_row {
+	size_t line; /* the row number a spreadsheet shows: blank rows count, the header is 1 */
 	size_t n;
 	char **cells; /* NUL-terminated UTF-8, trimmed of surrounding spaces */
 };

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/audit.h"
@@ -62,26 +63,39 @@ enum err achievement_get(struct db *db, int64_t id, struct achievement *out)
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
 
-enum err achievement_list(struct db *db, int64_t studio_id,
+enum err achievement_list(struct db *db, int64_t studio_id, int64_t limit, int64_t offset,
 			  void (*fn)(const struct achievement *a, void *ctx), void *ctx,
 			  int64_t *total)
 {
+	static const char COUNT[] = "SELECT count(*) FROM achievements WHERE studio_id = ?1";
 	static const char SQL[] = "SELECT " COLS " FROM achievements WHERE studio_id = ?1"
-				  " ORDER BY achieved_on DESC, id DESC";
-	sqlite3_stmt *st = db_stmt(db, SQL);
-	struct achievement a;
+				  " ORDER BY achieved_on DESC, id DESC LIMIT ?2 OFFSET ?3";
+	sqlite3_stmt *st = db_stmt(db, COUNT);
+	struct achievement *a;
 	int rc;
 
 	*total = 0;
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, studio_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	db_done(st);
+	st = db_stmt(db, SQL);
+	a = malloc(sizeof(*a));
+	if (!st || !a) {
+		free(a);
+		return st ? ERR_NOMEM : ERR_DB;
+	}
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to(st, &a);
-		fn(&a, ctx);
-		(*total)++;
+		row_to(st, a);
+		fn(a, ctx);
 	}
 	db_done(st);
+	free(a);
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 }
 

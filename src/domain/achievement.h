@@ -16,7 +16,7 @@ struct achievement {
 	char title[200 * 4 + 1];
 	char achieved_on[11];
 	char description[4000 * 4 + 1];
-	char link[501];
+	char link[500 * 4 + 1]; /* limits count characters; UTF-8 takes up to 4 bytes each */
 	int64_t created_by;
 	char created_at[24];
 };
@@ -25,8 +25,8 @@ extern const struct field ACHIEVEMENT_FIELDS[];
 
 enum err achievement_get(struct db *db, int64_t id, struct achievement *out);
 
-/* A studio's achievements, newest first; *total counts them. */
-enum err achievement_list(struct db *db, int64_t studio_id,
+/* A studio's achievements, newest first, a page of limit from offset; *total counts them. */
+enum err achievement_list(struct db *db, int64_t studio_id, int64_t limit, int64_t offset,
 			  void (*fn)(const struct achievement *a, void *ctx), void *ctx,
 			  int64_t *total);
 

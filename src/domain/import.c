@@ -25,11 +25,24 @@ void import_result_free(struct import_result *res)
 	res->errors = res->accounts = NULL;
 }
 
-static void row_error(struct import_result *res, size_t row, const struct error *e)
+static void row_error(struct import_result *res, const struct csv_table *t, size_t row,
+		      const struct error *e)
 {
 	json_array_append_new(res->errors,
-			      json_pack("{s:I, s:s, s:s}", "row", (json_int_t)row + 1, "field",
-					e->field[0] ? e->field : "", "message", e->message));
+			      json_pack("{s:I, s:s, s:s}", "row", (json_int_t)t->rows[row].line,
+					"field", e->field[0] ? e->field : "", "message",
+					e->message));
+}
+
+/* Errors name the CSV column the department edits, not the API field behind it. */
+static void rename_field(struct error *e, const char *const (*map)[2])
+{
+	for (size_t i = 0; map[i][0]; i++) {
+		if (!strcmp(e->field, map[i][0])) {
+			snprintf(e->field, sizeof(e->field), "%s", map[i][1]);
+			return;
+		}
+	}
 }
 
 /* ---- columns ------------------------------------------------------------------------- */
@@ -49,6 +62,12 @@ static enum err map_columns(const struct csv_table *t, const struct column *cols
 	for (size_t h = 0; h < t->rows[0].n; h++) {
 		size_t c = 0;
 
+		for (size_t k = 0; k < h; k++) {
+			if (!strcasecmp(t->rows[0].cells[k], t->rows[0].cells[h]))
+				return error_set(e, ERR_INVALID, "csv",
+						 "column '%.40s' appears twice",
+						 t->rows[0].cells[h]);
+		}
 		while (cols[c].name && strcasecmp(cols[c].name, t->rows[0].cells[h]))
 			c++;
 		if (!cols[c].name)
@@ -140,8 +159,13 @@ static enum err user_row(struct db *db, const struct csv_table *t, size_t r, con
 		return e->err;
 	snprintf(u.password_hash, sizeof(u.password_hash), "%s", sec->hash[r - 1]);
 	u.must_change_password = true;
-	if (user_insert(db, &u, actor, e) != ERR_OK)
+	if (user_insert(db, &u, actor, e) != ERR_OK) {
+		static const char *const MAP[][2] = { { "university_id", "university_code" },
+						      { NULL, NULL } };
+
+		rename_field(e, MAP);
 		return e->err;
+	}
 	add_account(res, &u, sec->plain[r - 1]);
 	return ERR_OK;
 }
@@ -161,12 +185,27 @@ static enum err run_rows(struct db *db, const struct csv_table *t, const int *id
 	/* Each row in its own savepoint: a failed row leaves nothing behind for later rows to
 	 * see, so a dry run reports what a real import would. */
 	for (size_t r = 1; r < t->nrows; r++) {
+		struct import_result before = *res;
+		size_t accounts = json_array_size(res->accounts);
+
 		error_clear(&e);
+		if (t->rows[r].n > t->rows[0].n) {
+			error_set(&e, ERR_INVALID, "csv", "the row has more cells than the header");
+			row_error(res, t, r, &e);
+			continue;
+		}
 		if (db_exec(db, "SAVEPOINT import_row;") != SQLITE_OK)
 			return ERR_DB;
 		if (row(db, t, r, idx, sec, actor, res, &e) != ERR_OK) {
-			row_error(res, r, &e);
+			row_error(res, t, r, &e);
 			db_exec(db, "ROLLBACK TO import_row;");
+			/* what the failed row created is gone: so are its counts and accounts */
+			res->users = before.users;
+			res->studios = before.studios;
+			res->universities = before.universities;
+			while (json_array_size(res->accounts) > accounts)
+				json_array_remove(res->accounts,
+						  json_array_size(res->accounts) - 1);
 		}
 		db_exec(db, "RELEASE import_row;");
 	}
@@ -281,8 +320,15 @@ static enum err row_master(struct db *db, const struct csv_table *t, size_t r, c
 	if (strlen(username) > USERNAME_MAX)
 		return error_set(e, ERR_INVALID, "master_username", "master_username is too long");
 	if (user_insert(db, &u, actor, e) != ERR_OK) {
-		if (!strcmp(e->field, "username"))
-			snprintf(e->field, sizeof(e->field), "master_username");
+		static const char *const MAP[][2] = { { "username", "master_username" },
+						      { "name", "master_name" },
+						      { "title", "master_title" },
+						      { "phone", "master_phone" },
+						      { "email", "master_email" },
+						      { "university_id", "university_code" },
+						      { NULL, NULL } };
+
+		rename_field(e, MAP);
 		return e->err;
 	}
 	add_account(res, &u, sec->plain[r - 1]);
@@ -309,8 +355,14 @@ static enum err studio_row(struct db *db, const struct csv_table *t, size_t r, c
 		rc = row_university(db, t, r, idx, actor, res, &s->university_id, e);
 	if (rc == ERR_OK)
 		rc = row_master(db, t, r, idx, sec, s->university_id, actor, res, &s->master_id, e);
-	if (rc == ERR_OK)
-		rc = studio_insert(db, s, actor, e);
+	if (rc == ERR_OK && studio_insert(db, s, actor, e) != ERR_OK) {
+		static const char *const MAP[][2] = { { "master_id", "master_username" },
+						      { "university_id", "university_code" },
+						      { NULL, NULL } };
+
+		rename_field(e, MAP);
+		rc = e->err;
+	}
 	if (rc == ERR_OK)
 		res->studios++;
 	json_decref(o);

@@ -75,20 +75,34 @@ static enum err each(sqlite3_stmt *st, void (*fn)(const struct member *m, void *
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 }
 
-enum err member_list(struct db *db, int64_t studio_id, bool all_states,
-		     void (*fn)(const struct member *m, void *ctx), void *ctx, int64_t *total)
+enum err member_list(struct db *db, int64_t studio_id, bool all_states, int64_t limit,
+		     int64_t offset, void (*fn)(const struct member *m, void *ctx), void *ctx,
+		     int64_t *total)
 {
+	static const char COUNT[] = "SELECT count(*) FROM studio_members x WHERE x.studio_id = ?1"
+				    " AND (?2 OR x.status = 'approved')";
 	static const char SQL[] =
 		"SELECT " COLS FROM " WHERE x.studio_id = ?1 AND (?2 OR x.status = 'approved')"
-		" ORDER BY x.status <> 'approved', x.status <> 'pending', x.applied_at, u.id";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+		" ORDER BY x.status <> 'approved', x.status <> 'pending', x.applied_at, u.id"
+		" LIMIT ?3 OFFSET ?4";
+	sqlite3_stmt *st = db_stmt(db, COUNT);
 
 	*total = 0;
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, studio_id);
 	sqlite3_bind_int(st, 2, all_states);
-	return each(st, fn, ctx, total);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	db_done(st);
+	st = db_stmt(db, SQL);
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, studio_id);
+	sqlite3_bind_int(st, 2, all_states);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	return each(st, fn, ctx, NULL);
 }
 
 enum err member_of_user(struct db *db, int64_t user_id,

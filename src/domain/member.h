@@ -30,15 +30,16 @@ enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct me
 
 /* Members of a studio ordered by name; with all_states also pending/rejected/left/removed,
  * else approved only. */
-enum err member_list(struct db *db, int64_t studio_id, bool all_states,
-		     void (*fn)(const struct member *m, void *ctx), void *ctx, int64_t *total);
+enum err member_list(struct db *db, int64_t studio_id, bool all_states, int64_t limit,
+		     int64_t offset, void (*fn)(const struct member *m, void *ctx), void *ctx,
+		     int64_t *total);
 
 /* The studios user belongs to or has applied to (pending and approved). */
 enum err member_of_user(struct db *db, int64_t user_id,
 			void (*fn)(const struct member *m, void *ctx), void *ctx);
 
-/* The teacher applies. ERR_CONFLICT if already pending or approved; ERR_INVALID (field
- * studio_id) if the studio is not active. Writer thread. */
+/* The teacher applies. ERR_CONFLICT if already pending or approved, or (field studio_id) if
+ * the studio is not active. Writer thread. */
 enum err member_apply(struct db *db, int64_t studio_id, int64_t user_id, const char *reason,
 		      struct member *out, struct error *e);
 

@@ -211,7 +211,7 @@ static enum err check_master(struct db *db, const struct studio *s, struct error
 	if (m.role != ROLE_MASTER || m.disabled)
 		return error_set(e, ERR_INVALID, "master_id", "%s is not an enabled master",
 				 m.username);
-	if (m.university_id && m.university_id != s->university_id)
+	if (m.university_id != s->university_id)
 		return error_set(e, ERR_INVALID, "master_id", "%s belongs to another university",
 				 m.username);
 	runs = studio_of_master(db, s->master_id);
@@ -335,6 +335,10 @@ enum err studio_update(struct db *db, int64_t id, const struct studio *patch, ui
 		if (!field_equal(f, out, patch))
 			json_array_append_new(changed, json_string(f->name));
 		memcpy((char *)out + f->offset, (const char *)patch + f->offset, f->size);
+	}
+	if (json_array_size(changed) == 0) {
+		r = ERR_OK; /* nothing changes: nothing to write or record */
+		goto done;
 	}
 	if (check(db, out, e) != ERR_OK) {
 		r = e->err;

@@ -29,7 +29,7 @@ struct studio {
 	char discipline[DISCIPLINE_MAX * 4 + 1];
 	char level[12];
 	char established_on[11];
-	char cycle[21];
+	char cycle[20 * 4 + 1];
 	char introduction[INTRO_MAX * 4 + 1];
 	char training_plan[PLAN_MAX * 4 + 1];
 	char honours[HONOURS_MAX * 4 + 1];

@@ -66,21 +66,31 @@ enum err university_by_code(struct db *db, const char *code, struct university *
 	return fetch_one(st, out);
 }
 
-enum err university_list(struct db *db, void (*fn)(const struct university *u, void *ctx),
-			 void *ctx, int64_t *total)
+enum err university_list(struct db *db, int64_t limit, int64_t offset,
+			 void (*fn)(const struct university *u, void *ctx), void *ctx,
+			 int64_t *total)
 {
-	static const char SQL[] = "SELECT " COLS " FROM universities v ORDER BY v.code";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static const char COUNT[] = "SELECT count(*) FROM universities";
+	static const char SQL[] =
+		"SELECT " COLS " FROM universities v ORDER BY v.code LIMIT ?1 OFFSET ?2";
+	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct university u;
 	int rc;
 
 	*total = 0;
 	if (!st)
 		return ERR_DB;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	db_done(st);
+	st = db_stmt(db, SQL);
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, limit);
+	sqlite3_bind_int64(st, 2, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row_to(st, &u);
 		fn(&u, ctx);
-		(*total)++;
 	}
 	db_done(st);
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);

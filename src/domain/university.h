@@ -14,7 +14,7 @@
 struct university {
 	int64_t id;
 	char name[UNIVERSITY_NAME_MAX * 4 + 1];
-	char code[UNIVERSITY_CODE_MAX + 1];
+	char code[UNIVERSITY_CODE_MAX * 4 + 1];
 	int64_t studio_count;
 	char created_at[24];
 };
@@ -24,9 +24,10 @@ extern const struct field UNIVERSITY_FIELDS[];
 enum err university_get(struct db *db, int64_t id, struct university *out);
 enum err university_by_code(struct db *db, const char *code, struct university *out);
 
-/* Every university ordered by code; *total is the count. */
-enum err university_list(struct db *db, void (*fn)(const struct university *u, void *ctx),
-			 void *ctx, int64_t *total);
+/* Universities ordered by code, a page of limit from offset; *total counts them all. */
+enum err university_list(struct db *db, int64_t limit, int64_t offset,
+			 void (*fn)(const struct university *u, void *ctx), void *ctx,
+			 int64_t *total);
 
 /* Inserts u after checks (code is letters and digits); sets u->id; audits. Writer thread.
  * A taken name or code is ERR_CONFLICT on that field. */

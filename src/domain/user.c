@@ -386,17 +386,30 @@ enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64
 		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such user" : NULL);
 	*out = before;
 	apply_patch(out, patch, set);
-	if (user_check(db, out, e) != ERR_OK || save(db, out, e) != ERR_OK)
+	if (user_check(db, out, e) != ERR_OK)
 		return e->err;
-	if (out->disabled && !before.disabled && session_delete_user(db, id, 0) != ERR_OK)
-		return error_set(e, ERR_DB, NULL, NULL);
 	detail = change_detail(&before, out);
+	if (json_object_size(detail) == 0) {
+		json_decref(detail); /* nothing changes: nothing to write or record */
+		*out = before;
+		return ERR_OK;
+	}
+	if (save(db, out, e) != ERR_OK) {
+		json_decref(detail);
+		return e->err;
+	}
+	if (out->disabled && !before.disabled && session_delete_user(db, id, 0) != ERR_OK) {
+		json_decref(detail);
+		return error_set(e, ERR_DB, NULL, NULL);
+	}
 	r = audit_append(db, actor,
 			 out->disabled != before.disabled
 				 ? (out->disabled ? "user.disable" : "user.enable")
 				 : "user.update",
 			 "user", id, detail, e);
 	json_decref(detail);
+	if (r == ERR_OK && user_by_id(db, id, out) != ERR_OK) /* as stored: university name */
+		return error_set(e, ERR_DB, NULL, NULL);
 	return r;
 }
 

@@ -31,15 +31,15 @@ enum role {
 
 struct user {
 	int64_t id;
-	char username[USERNAME_MAX + 1];
-	char name[NAME_MAX_CHARS * 4 + 1]; /* UTF-8 */
-	char role_name[20];		   /* as parsed from JSON; role is authoritative */
+	char username[USERNAME_MAX * 4 + 1]; /* parsed as text first, then checked for a-z0-9 */
+	char name[NAME_MAX_CHARS * 4 + 1];   /* UTF-8 */
+	char role_name[20];		     /* as parsed from JSON; role is authoritative */
 	enum role role;
 	int64_t university_id; /* 0: none */
 	char university_name[401];
 	char title[TITLE_MAX_CHARS * 4 + 1]; /* 职称, e.g. 副教授 */
-	char phone[PHONE_MAX + 1];
-	char email[EMAIL_MAX + 1];
+	char phone[PHONE_MAX * 4 + 1];
+	char email[EMAIL_MAX * 4 + 1];
 	bool disabled;
 	bool must_change_password;
 	char password_hash[160];

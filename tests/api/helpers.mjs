@@ -1,6 +1,7 @@
 // Helpers for the black-box suites: start the real binary on a free port with a temporary
 // data directory, talk to it over TLS with https (verifying the server's own self-signed
 // certificate) and the npm `ws` client.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -268,4 +269,58 @@ export async function waitFor(fn, { ms = 5000, every = 20, what = 'condition' } 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(every);
   }
+}
+
+// ---- helpers for the resource suites (studios, members, users, imports, audit) ----------
+
+// Asserts the DESIGN §6 error body {"error":{"code","message","field"}} and nothing else.
+// field: a string to match exactly, null when the error must name no field, undefined to
+// skip the check.
+export function assertError(res, status, code, field) {
+  const where = `${res.status} ${res.text}`;
+  if (res.status !== status || !res.json || !res.json.error) {
+    throw new assert.AssertionError({ message: `expected ${status} ${code}${field ? ` (field ${field})` : ''}, got ${where}`, actual: res.status, expected: status, operator: 'assertError' });
+  }
+  assert.deepEqual(Object.keys(res.json), ['error'], `only "error" at the top: ${where}`);
+  assert.equal(res.json.error.code, code, `error code: ${where}`);
+  assert.equal(typeof res.json.error.message, 'string', `error message: ${where}`);
+  assert.ok(res.json.error.message.length > 0, `error message not empty: ${where}`);
+  if (field === null) assert.ok(!('field' in res.json.error), `no field expected: ${where}`);
+  else if (field !== undefined) assert.equal(res.json.error.field, field, `error field: ${where}`);
+}
+
+// Runs the sqlite3 CLI in JSON mode; resolves to an array of row objects ([] for none).
+export function sqliteJson(server, sql) {
+  const out = execFileSync('sqlite3', ['-json', path.join(server.dataDir, 'mingshi.db'), sql], { encoding: 'utf8' }).trim();
+  return out ? JSON.parse(out) : [];
+}
+
+// Runs the sqlite3 CLI expecting failure; returns {status, stderr} (status 0 if it succeeded).
+export function sqliteFails(server, sql) {
+  try {
+    execFileSync('sqlite3', [path.join(server.dataDir, 'mingshi.db'), sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: 0, stderr: '' };
+  } catch (e) {
+    return { status: e.status, stderr: String(e.stderr || '') };
+  }
+}
+
+// count(*) of a table (optionally with a WHERE clause), via the sqlite3 CLI.
+export function countRows(server, table, where = '') {
+  return Number(sqlite(server, `SELECT count(*) FROM ${table}${where ? ` WHERE ${where}` : ''}`));
+}
+
+// Signs several users in (two at a time: the server hashes on a small pool); resolves
+// {username: {cookie, csrf, user}}.
+export async function loginAll(server, usernames, password = DEMO_PASSWORD) {
+  const out = {};
+  const queue = [...usernames];
+  const worker = async () => {
+    while (queue.length) {
+      const u = queue.shift();
+      out[u] = await login(server, u, password);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
 }

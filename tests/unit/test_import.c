@@ -100,8 +100,9 @@ static void users_errors(void **state)
 	static const struct {
 		long long row;
 		const char *field;
-	} WANT[] = { { 3, "username" },	       { 4, "role" },	       { 5, "username" },
-		     { 6, "university_code" }, { 7, "university_id" }, { 8, "username" } };
+	} WANT[] = { { 3, "username" },	       { 4, "role" },
+		     { 5, "username" },	       { 6, "university_code" },
+		     { 7, "university_code" }, { 8, "username" } };
 	struct import_result res;
 	struct error e;
 	struct db db;
