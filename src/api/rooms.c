@@ -30,14 +30,38 @@ static void add(const struct message *m, void *ctx)
 
 /* after/before are message ids; without after the page is the newest one (before `before`),
  * so a client scrolls back with before = the oldest id it holds. */
+/* A non-negative integer query argument; *present tells whether it was given. */
+static bool query_nonneg_or_reply(struct req *r, const char *key, int64_t *out, bool *present)
+{
+	const char *v = req_query(r, key);
+	char *end;
+	long long n;
+
+	*out = 0;
+	*present = v != NULL;
+	if (!v)
+		return true;
+	n = strtoll(v, &end, 10);
+	if (!*v || *end || n < 0 || n > ((long long)1 << 53)) {
+		reply_err(r, ERR_INVALID, key, "%s is a message id (0 or more)", key);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+/* With `after` (0 = from the first message) the page is the oldest messages after it
+ * (resume); without, the newest page before `before` (or of all), so a client scrolls back
+ * with before = the oldest id it holds. */
 static bool history_query_or_reply(struct req *r, struct history_query *q)
 {
 	const char *kind = req_query(r, "kind"), *sort = req_query(r, "sort");
 	int64_t limit, offset;
+	bool has_after, has_before;
 
 	if (!req_paging_or_reply(r, &limit, &offset) ||
-	    !req_query_id_or_reply(r, "after", &q->after) ||
-	    !req_query_id_or_reply(r, "before", &q->before))
+	    !query_nonneg_or_reply(r, "after", &q->after, &has_after) ||
+	    !query_nonneg_or_reply(r, "before", &q->before, &has_before))
 		return false;
 	if (kind && strcmp(kind, "question") && strcmp(kind, "chat")) {
 		reply_err(r, ERR_INVALID, "kind", "kind is question or chat");
@@ -48,9 +72,9 @@ static bool history_query_or_reply(struct req *r, struct history_query *q)
 		return false;
 	}
 	q->limit = (int)limit;
-	q->questions_only = kind && !strcmp(kind, "question");
+	q->kind = kind;
 	q->by_upvotes = sort && !strcmp(sort, "upvotes");
-	q->newest = q->after == 0;
+	q->newest = !has_after;
 	return true;
 }
 
@@ -104,7 +128,7 @@ void api_search_messages(struct req *r)
 	room_readable(&r->app->rdb, &r->user, &names, &all);
 	items = json_array();
 	e = discussion_search(&r->app->rdb, q, room ? ref.name : NULL, names, all, (int)limit,
-			      add_hit, items, &total);
+			      offset, add_hit, items, &total);
 	json_decref(names);
 	json_decref(all);
 	if (e != ERR_OK) {

@@ -1,6 +1,7 @@
 /* /studios and /studios/{id} (DESIGN §6): everyone signed in reads and searches; admins and
  * the university's admin create and change everything; the studio's master edits its
  * profile texts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,7 +89,8 @@ void api_studios_get(struct req *r)
 /* ---- POST /studios, PATCH /studios/{id} ---------------------------------------------- */
 
 struct studio_write {
-	int64_t id; /* 0: create */
+	int64_t id;	    /* 0: create */
+	int64_t old_master; /* the master before a PATCH */
 	uint64_t set;
 	struct studio patch, result;
 };
@@ -114,6 +116,13 @@ static void write_done(struct api_job *j, enum err result)
 	if (result != ERR_OK) {
 		api_reply_result(j, result);
 		return;
+	}
+	/* A replaced master loses the studio room at once, also on an open connection. */
+	if (w->id && w->old_master != w->result.master_id && j->r->app->recheck_room_access) {
+		char room[48];
+
+		snprintf(room, sizeof(room), "studio:%lld", (long long)w->id);
+		j->r->app->recheck_room_access(j->r->app, w->old_master, room);
 	}
 	reply_json(j->r, w->id ? 200 : 201, view_studio(&w->result, true));
 }
@@ -159,7 +168,7 @@ void api_studios_create(struct req *r)
 
 /* Which of the requested changes the caller may make: everything for the studio's admins, the
  * profile texts for its master. Replies 403/404 and returns false otherwise. */
-static bool may_update_or_reply(struct req *r, const struct studio_write *w)
+static bool may_update_or_reply(struct req *r, struct studio_write *w)
 {
 	struct studio *cur = malloc(sizeof(*cur));
 	enum err e = cur ? studio_get(&r->app->rdb, r->ids[0], cur) : ERR_NOMEM;
@@ -172,6 +181,7 @@ static bool may_update_or_reply(struct req *r, const struct studio_write *w)
 		return false;
 	}
 	sc = scope_of(cur);
+	w->old_master = cur->master_id;
 	if (perm_studio_admin(&r->user, &sc)) {
 		ok = !(w->set & fields_bit(STUDIO_FIELDS, "university_id")) ||
 		     perm_studio_create(&r->user, w->patch.university_id);

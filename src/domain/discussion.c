@@ -165,27 +165,28 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 /* Oldest first after `after`. */
 static const char SQL_FORWARD[] =
 	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
-	" AND (?4 = 0 OR m.kind = 'question') ORDER BY m.id LIMIT ?5";
+	" AND (?4 IS NULL OR m.kind = ?4) ORDER BY m.id LIMIT ?5";
 /* The newest page before `before` (or of all), returned oldest first. */
 static const char SQL_NEWEST[] =
 	"SELECT * FROM (SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2"
-	" AND (?3 = 0 OR m.id < ?3) AND (?4 = 0 OR m.kind = 'question')"
+	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4)"
 	" ORDER BY m.id DESC LIMIT ?5) ORDER BY 1";
 /* Questions by votes (most first), ties by age: the Q&A list. */
 static const char SQL_VOTES[] =
 	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
-	" AND m.kind = 'question' AND ?4 >= 0 ORDER BY m.upvotes DESC, m.id LIMIT ?5";
+	" AND m.kind = 'question' AND (?4 IS NULL OR ?4 = 'question') ORDER BY m.upvotes DESC, m.id LIMIT ?5";
 /* Whether a newest page leaves older messages out: count at most limit + 1. */
 static const char SQL_NEWEST_COUNT[] =
 	"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room = ?1 AND m.id > ?2"
-	" AND (?3 = 0 OR m.id < ?3) AND (?4 = 0 OR m.kind = 'question') LIMIT ?5)";
+	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4) LIMIT ?5)";
 
 static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limit)
 {
 	sqlite3_bind_text(st, 1, q->room, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, q->after);
 	sqlite3_bind_int64(st, 3, q->before);
-	sqlite3_bind_int(st, 4, q->questions_only);
+	if (q->kind)
+		sqlite3_bind_text(st, 4, q->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, limit);
 }
 
@@ -294,7 +295,7 @@ int moderation_parse(const char *s)
 }
 
 enum err discussion_moderate(struct db *db, const char *room, enum moderation action,
-			     int64_t message_id, int64_t actor, struct message *out,
+			     int64_t message_id, int64_t actor, struct message *out, bool *changed,
 			     struct error *e)
 {
 	static const char DELETE[] =
@@ -304,6 +305,7 @@ enum err discussion_moderate(struct db *db, const char *room, enum moderation ac
 	sqlite3_stmt *st;
 
 	(void)actor;
+	*changed = false;
 	if (discussion_get(db, room, message_id, out) != ERR_OK)
 		return error_set(e, ERR_NOT_FOUND, "message_id", "no message %lld in this room",
 				 (long long)message_id);
@@ -311,6 +313,10 @@ enum err discussion_moderate(struct db *db, const char *room, enum moderation ac
 		return error_set(e, ERR_INVALID, "message_id", "the message was deleted");
 	if (action == MOD_ANSWERED && strcmp(out->kind, "question"))
 		return error_set(e, ERR_INVALID, "message_id", "only questions are answered");
+	if ((action == MOD_DELETE && out->deleted) || (action == MOD_PIN && out->pinned) ||
+	    (action == MOD_UNPIN && !out->pinned) || (action == MOD_ANSWERED && out->answered))
+		return ERR_OK; /* already so: nothing to write or announce */
+	*changed = true;
 	if (action == MOD_DELETE && !out->deleted &&
 	    fts_remove(db, message_id, out->text) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
@@ -437,21 +443,22 @@ static const char SQL_FTS[] =
 	"SELECT m.id, m.room, u.name, snippet(messages_fts, 0, '【', '】', '…', 16), m.created_at"
 	" FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
 	" JOIN users u ON u.id = m.user_id WHERE messages_fts MATCH ?1" SEARCH_SCOPE
-	" ORDER BY m.id DESC LIMIT ?5";
+	" ORDER BY m.id DESC LIMIT ?5 OFFSET ?6";
 static const char SQL_FTS_COUNT[] =
 	"SELECT count(*) FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-	" WHERE messages_fts MATCH ?1" SEARCH_SCOPE " AND ?5 >= 0";
+	" WHERE messages_fts MATCH ?1" SEARCH_SCOPE " AND ?5 >= 0 AND ?6 >= 0";
 /* Shorter queries: a substring scan (trigrams need three characters). */
 static const char SQL_SCAN[] =
 	"SELECT m.id, m.room, u.name,"
 	" substr(m.text, max(1, instr(m.text, ?1) - 16), 48), m.created_at"
 	" FROM messages m JOIN users u ON u.id = m.user_id WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE
-	" ORDER BY m.id DESC LIMIT ?5";
+	" ORDER BY m.id DESC LIMIT ?5 OFFSET ?6";
 static const char SQL_SCAN_COUNT[] =
-	"SELECT count(*) FROM messages m WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE " AND ?5 >= 0";
+	"SELECT count(*) FROM messages m WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE
+	" AND ?5 >= 0 AND ?6 >= 0";
 
 static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *term, const char *room,
-				 const char *names, const char *all, int limit)
+				 const char *names, const char *all, int limit, int64_t offset)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 
@@ -463,6 +470,7 @@ static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *ter
 	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, all, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, limit);
+	sqlite3_bind_int64(st, 6, offset);
 	return st;
 }
 
@@ -486,7 +494,7 @@ static char *fts_phrase(const char *q)
 }
 
 enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
-			   json_t *all, int limit,
+			   json_t *all, int limit, int64_t offset,
 			   void (*fn)(const struct search_hit *h, void *ctx), void *ctx,
 			   int64_t *total)
 {
@@ -504,13 +512,14 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 		goto out;
 	r = ERR_DB;
 	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, room, names_text, all_text,
-			 limit);
+			 limit, offset);
 	if (!st)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, room, names_text, all_text, limit);
+	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, room, names_text, all_text, limit,
+			 offset);
 	if (!st)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -22,8 +22,8 @@ struct message {
 	int64_t user_id;
 	char user_name[257];
 	char user_role[20];
-	char client_id[CLIENT_ID_MAX + 1];
-	char kind[10]; /* chat, question */
+	char client_id[CLIENT_ID_MAX * 4 + 1]; /* 64 characters of UTF-8 */
+	char kind[10];			       /* chat, question */
 	char text[MESSAGE_TEXT_MAX * 4 + 1];
 	int64_t reply_to; /* 0: none */
 	char created_at[24];
@@ -44,9 +44,9 @@ struct history_query {
 	const char *room;
 	int64_t after, before; /* exclusive bounds; 0: none */
 	int limit;	       /* 1..HISTORY_MAX */
-	bool questions_only;
-	bool by_upvotes; /* questions by votes then id; else by id */
-	bool newest;	 /* with before and no after: the newest page before it */
+	const char *kind;      /* NULL: every kind; "chat" or "question" */
+	bool by_upvotes;       /* questions by votes then id; else by id */
+	bool newest;	       /* with before and no after: the newest page before it */
 };
 
 /* Calls fn per message in ascending id order (or by votes); *more is set when messages beyond
@@ -64,9 +64,10 @@ enum moderation { MOD_DELETE, MOD_PIN, MOD_UNPIN, MOD_ANSWERED, MOD_MUTE, MOD_UN
 /* Parses "delete", "pin", … ; -1 if unknown. */
 int moderation_parse(const char *s);
 
-/* Applies a message action to message_id of room and fills *out (its new state). Writer. */
+/* Applies a message action to message_id of room and fills *out (its new state); *changed is
+ * false when the message already was in that state (pinning a pinned message). Writer. */
 enum err discussion_moderate(struct db *db, const char *room, enum moderation action,
-			     int64_t message_id, int64_t actor, struct message *out,
+			     int64_t message_id, int64_t actor, struct message *out, bool *changed,
 			     struct error *e);
 
 /* Mutes or unmutes user in room. Writer thread. */
@@ -95,7 +96,7 @@ struct search_hit {
  * first, limited to rooms named in `names` or starting with a prefix in `all` (JSON arrays
  * from room_readable()), and to `room` when not NULL. */
 enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
-			   json_t *all, int limit,
+			   json_t *all, int limit, int64_t offset,
 			   void (*fn)(const struct search_hit *h, void *ctx), void *ctx,
 			   int64_t *total);
 

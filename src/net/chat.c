@@ -132,22 +132,17 @@ void chat_typing(struct ws_conn *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", NULL };
 	struct room_ref ref;
-	struct hub_sub *s;
 	json_t *v;
-	int64_t now;
 
 	if (!frame_ok(c, msg, FIELDS, &ref) || !joined_or_error(c, &ref, NULL) ||
 	    !access_ok(c, &ref, MAY_POST, NULL))
 		return;
-	s = hub_sub_of(c, ref.name);
-	now = clock_mono_us();
-	if (!s || (s->last_typing_us && now - s->last_typing_us < HUB_TYPING_EVERY_US))
+	if (!hub_typing_allowed(&c->srv->hub, ref.name, c->user.id))
 		return; /* at most one typing event per user per 3 s: the rest are dropped */
-	s->last_typing_us = now;
 	v = json_pack("{s:s, s:s, s:{s:I, s:s, s:s}}", "type", "typing", "room", ref.name, "user",
 		      "id", (json_int_t)c->user.id, "name", c->user.name, "role",
 		      role_name(c->user.role));
-	hub_publish(&c->srv->hub, ref.name, v, c->user.id);
+	hub_publish(&c->srv->hub, ref.name, v, c->user.id, 0);
 	json_decref(v);
 }
 
@@ -179,9 +174,8 @@ static enum err job_run(struct db *db, void *arg)
 		return discussion_upvote(db, j->ref.name, j->target, j->user_id, &j->m, &j->changed,
 					 &j->err);
 	case OP_MODERATE:
-		j->changed = true;
 		return discussion_moderate(db, j->ref.name, (enum moderation)j->action, j->target,
-					   j->user_id, &j->m, &j->err);
+					   j->user_id, &j->m, &j->changed, &j->err);
 	default:
 		j->changed = true;
 		return discussion_mute(db, j->ref.name, j->target, j->action == MOD_MUTE,
@@ -203,7 +197,7 @@ static void publish(struct chat_job *j)
 	else
 		v = json_pack("{s:s, s:s, s:o}", "type", "update", "room", j->ref.name, "message",
 			      view_message(&j->m));
-	hub_publish(&j->srv->hub, j->ref.name, v, 0);
+	hub_publish(&j->srv->hub, j->ref.name, v, 0, j->op == OP_SEND ? j->m.id : 0);
 	json_decref(v);
 }
 
@@ -306,15 +300,18 @@ void chat_send(struct ws_conn *c, json_t *msg)
 		ws_send_error(c, &e, client_id, ref.name);
 		return;
 	}
-	if (!hub_rate_take(&c->srv->hub, c->user.id)) {
-		error_set(&e, ERR_RATE_LIMITED, NULL, "too many messages; slow down");
-		ws_send_error(c, &e, client_id, ref.name);
-		return;
-	}
 	j = job_new(c, OP_SEND, &ref);
 	if (!j)
 		return;
 	if (!parse_send(c, msg, j)) {
+		ws_handle_unref(j->handle);
+		free(j);
+		return;
+	}
+	/* only a valid message spends a token */
+	if (!hub_rate_take(&c->srv->hub, c->user.id)) {
+		error_set(&e, ERR_RATE_LIMITED, NULL, "too many messages; slow down");
+		ws_send_error(c, &e, client_id, ref.name);
 		ws_handle_unref(j->handle);
 		free(j);
 		return;

@@ -248,7 +248,8 @@ static json_t *member_json(int64_t id, const char *name, const char *role)
 
 /* ---- publishing ---------------------------------------------------------------------- */
 
-void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user)
+void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user,
+		 int64_t message_id)
 {
 	struct hub_room *r = room_find(h, room, false, NULL);
 	struct ws_buf *b;
@@ -260,8 +261,11 @@ void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t excep
 		return;
 	for (struct hub_sub *s = r->subs, *next; s; s = next) {
 		next = s->room_next; /* ws_queue may close and unsubscribe s */
-		if (!except_user || s->conn->user.id != except_user)
-			ws_queue(s->conn, b);
+		if (except_user && s->conn->user.id == except_user)
+			continue;
+		if (message_id && message_id <= s->history_upto)
+			continue;
+		ws_queue(s->conn, b);
 	}
 	ws_buf_unref(b);
 }
@@ -273,7 +277,7 @@ static void publish_presence(struct hub *h, struct hub_room *r, const struct use
 		json_pack("{s:s, s:s, s:o, s:s}", "type", "presence", "room", r->ref.name, "user",
 			  member_json(u->id, u->name, role_name(u->role)), "state", state);
 
-	hub_publish(h, r->ref.name, v, u->id);
+	hub_publish(h, r->ref.name, v, u->id, 0);
 	json_decref(v);
 }
 
@@ -288,15 +292,25 @@ struct hub_sub *hub_sub_of(struct ws_conn *c, const char *room)
 	return NULL;
 }
 
-static void add_history(const struct message *m, void *ctx)
+struct history_ctx {
+	json_t *items;
+	int64_t last_id;
+};
+
+static void add_history(const struct message *m, void *arg)
 {
-	json_array_append_new(ctx, view_message(m));
+	struct history_ctx *h = arg;
+
+	json_array_append_new(h->items, view_message(m));
+	h->last_id = m->id;
 }
 
-static void send_joined(struct hub *h, struct ws_conn *c, struct hub_room *r, int64_t since)
+static void send_joined(struct hub *h, struct hub_sub *s, int64_t since)
 {
-	struct history_query q = { r->ref.name, since, 0, HISTORY_MAX, false, false, false };
-	json_t *members = json_array(), *history = json_array(), *v;
+	struct hub_room *r = s->room;
+	struct history_query q = { r->ref.name, since, 0, HISTORY_MAX, NULL, false, false };
+	struct history_ctx hist = { json_array(), since };
+	json_t *members = json_array(), *v;
 	bool more = false;
 
 	for (size_t i = 0; i < r->cap_members; i++) {
@@ -305,11 +319,15 @@ static void send_joined(struct hub *h, struct ws_conn *c, struct hub_room *r, in
 		if (m->user_id)
 			json_array_append_new(members, member_json(m->user_id, m->name, m->role));
 	}
-	if (discussion_history(&h->app->rdb, &q, add_history, history, &more) != ERR_OK)
+	if (discussion_history(&h->app->rdb, &q, add_history, &hist, &more) != ERR_OK)
 		log_error("hub: cannot read the history of %s", r->ref.name);
+	/* Messages committed but not yet published are in this history: their live copies, and
+	 * anything at or below `since`, are not sent again. */
+	if (hist.last_id > s->history_upto)
+		s->history_upto = hist.last_id;
 	v = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "joined", "room", r->ref.name, "members",
-		      members, "history", history, "more", more);
-	ws_send_json(c, v);
+		      members, "history", hist.items, "more", more);
+	ws_send_json(s->conn, v);
 	json_decref(v);
 }
 
@@ -319,7 +337,7 @@ enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, 
 	struct hub_room *r;
 
 	if (s) {
-		send_joined(h, c, s->room, since);
+		send_joined(h, s, since);
 		return ERR_OK;
 	}
 	if (c->nsubs >= HUB_MAX_ROOMS_PER_CONN)
@@ -344,7 +362,7 @@ enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, 
 	s->presence = presence_open(h, r->ref.name, c->user.id);
 	if (member_add(r, &c->user))
 		publish_presence(h, r, &c->user, "join");
-	send_joined(h, c, r, since);
+	send_joined(h, s, since);
 	return ERR_OK;
 }
 
@@ -378,6 +396,21 @@ void hub_conn_closed(struct hub *h, struct ws_conn *c)
 {
 	while (c->subs)
 		hub_leave(h, c->subs);
+}
+
+bool hub_typing_allowed(struct hub *h, const char *room, int64_t user_id)
+{
+	struct hub_room *r = room_find(h, room, false, NULL);
+	struct hub_member *m;
+	int64_t now = clock_mono_us();
+
+	if (!r || !r->cap_members)
+		return false;
+	m = member_slot(r, user_id);
+	if (!m->user_id || (m->last_typing_us && now - m->last_typing_us < HUB_TYPING_EVERY_US))
+		return false;
+	m->last_typing_us = now;
+	return true;
 }
 
 /* ---- rate limits --------------------------------------------------------------------- */

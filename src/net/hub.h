@@ -27,13 +27,14 @@ struct hub_sub {
 	struct hub_sub *room_prev, *room_next; /* the room's subscribers */
 	struct hub_sub *conn_next;	       /* the connection's rooms */
 	struct presence_rec *presence;	       /* interval being recorded, or NULL */
-	int64_t last_typing_us;
+	int64_t history_upto; /* `joined` carried messages up to this id: skip live copies */
 };
 
 /* A user present in a room, with how many of their connections are subscribed. */
 struct hub_member {
 	int64_t user_id; /* 0: empty slot */
 	int conns;
+	int64_t last_typing_us; /* typing is relayed at most once per user per 3 s */
 	char name[257];
 	char role[20];
 };
@@ -76,8 +77,14 @@ void hub_leave(struct hub *h, struct hub_sub *s);
 void hub_conn_closed(struct hub *h, struct ws_conn *c);
 
 /* Sends v to every subscriber of room (serialised once); with except_user, to everyone but
- * that user's connections. */
-void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user);
+ * that user's connections. A `message` frame passes its id as message_id: a subscriber whose
+ * `joined` history already held it (committed before the join, published after) is skipped,
+ * so each message reaches a subscription once and in order. Other frames pass 0. */
+void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user,
+		 int64_t message_id);
+
+/* May user's typing in room be relayed now? (once per user per 3 s, whatever the connection) */
+bool hub_typing_allowed(struct hub *h, const char *room, int64_t user_id);
 
 /* Takes one message token of user (5/s, burst 20 by default). false: rate limited. */
 bool hub_rate_take(struct hub *h, int64_t user_id);

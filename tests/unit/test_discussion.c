@@ -80,7 +80,7 @@ static void collect(const struct message *m, void *ctx)
 
 static void history(void **state)
 {
-	struct history_query q = { "studio:1", 0, 0, 3, false, false, false };
+	struct history_query q = { "studio:1", 0, 0, 3, NULL, false, false };
 	char ids[4096];
 	struct error e;
 	struct db db;
@@ -104,7 +104,7 @@ static void history(void **state)
 	assert_string_equal(ids, "6,7");
 	assert_false(more);
 	/* the newest page before 7, then scrolling back */
-	q = (struct history_query){ "studio:1", 0, 7, 3, false, false, true };
+	q = (struct history_query){ "studio:1", 0, 7, 3, NULL, false, true };
 	ids[0] = '\0';
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "4,5,6");
@@ -114,8 +114,17 @@ static void history(void **state)
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "1,2,3");
 	assert_false(more);
+	/* kind filters: all seven are chat */
+	q = (struct history_query){ "studio:1", 0, 0, 50, "question", false, false };
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "");
+	q.kind = "chat";
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "1,2,3,4,5,6,7");
 	/* another room sees none of it */
-	q = (struct history_query){ "studio:2", 0, 0, 50, false, false, false };
+	q = (struct history_query){ "studio:2", 0, 0, 50, NULL, false, false };
 	ids[0] = '\0';
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "");
@@ -124,7 +133,7 @@ static void history(void **state)
 
 static void questions(void **state)
 {
-	struct history_query q = { "studio:1", 0, 0, 50, true, true, false };
+	struct history_query q = { "studio:1", 0, 0, 50, "question", true, false };
 	struct message out;
 	char ids[4096];
 	struct error e;
@@ -149,10 +158,12 @@ static void questions(void **state)
 	ids[0] = '\0';
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "3,1"); /* by votes */
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_ANSWERED, 2, 3, &out, &e),
-			 ERR_INVALID); /* chat is not answered */
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_ANSWERED, 1, 3, &out, &e),
-			 ERR_OK);
+	assert_int_equal(
+		discussion_moderate(&db, "studio:1", MOD_ANSWERED, 2, 3, &out, &changed, &e),
+		ERR_INVALID); /* chat is not answered */
+	assert_int_equal(
+		discussion_moderate(&db, "studio:1", MOD_ANSWERED, 1, 3, &out, &changed, &e),
+		ERR_OK);
 	assert_true(out.answered);
 	db_close(&db);
 }
@@ -162,21 +173,27 @@ static void moderation(void **state)
 	struct message out;
 	struct error e;
 	struct db db;
-	bool dup;
+	bool dup, changed;
 
 	(void)state;
 	fixture(&db);
 	discussion_post(&db, msg("c1", "chat", "需要删除的话", 4), &dup, &e);
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &e), ERR_OK);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &changed, &e),
+			 ERR_OK);
 	assert_true(out.pinned);
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_DELETE, 1, 3, &out, &e), ERR_OK);
+	assert_true(changed);
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &changed, &e),
+			 ERR_OK);
+	assert_false(changed); /* pinned already: nothing to announce */
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_DELETE, 1, 3, &out, &changed, &e),
+			 ERR_OK);
 	assert_true(out.deleted);
 	assert_false(out.pinned);
 	assert_string_equal(out.text, ""); /* a tombstone */
 	assert_int_equal(test_int(&db, "SELECT count(*) FROM messages WHERE id=1"), 1);
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &e),
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 1, 3, &out, &changed, &e),
 			 ERR_INVALID);
-	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 9, 3, &out, &e),
+	assert_int_equal(discussion_moderate(&db, "studio:1", MOD_PIN, 9, 3, &out, &changed, &e),
 			 ERR_NOT_FOUND);
 	/* mutes */
 	assert_false(discussion_is_muted(&db, "studio:1", 4));
@@ -209,31 +226,37 @@ static void search(void **state)
 	struct error e;
 	struct db db;
 	int64_t total;
-	bool dup;
+	bool dup, changed;
 
 	(void)state;
 	fixture(&db);
 	discussion_post(&db, msg("c1", "chat", "混合式教学的课程思政设计", 4), &dup, &e);
 	discussion_post(&db, msg("c2", "chat", "思政元素如何融入", 4), &dup, &e);
 	discussion_post(&db, msg("c3", "chat", "课程思政要删掉的", 4), &dup, &e);
-	discussion_moderate(&db, "studio:1", MOD_DELETE, 3, 3, &out, &e);
+	discussion_moderate(&db, "studio:1", MOD_DELETE, 3, 3, &out, &changed, &e);
 	got[0] = '\0';
-	assert_int_equal(discussion_search(&db, "课程思政", NULL, none, all, 50, hit, got, &total),
-			 ERR_OK);
+	assert_int_equal(
+		discussion_search(&db, "课程思政", NULL, none, all, 50, 0, hit, got, &total),
+		ERR_OK);
 	assert_string_equal(got, "1:混合式教学的【课程思政】设计"); /* the deleted one is gone */
 	assert_int_equal(total, 1);
 	got[0] = '\0';
-	assert_int_equal(discussion_search(&db, "思政", NULL, none, all, 50, hit, got, &total),
+	assert_int_equal(discussion_search(&db, "思政", NULL, none, all, 50, 0, hit, got, &total),
 			 ERR_OK);
 	assert_int_equal(total, 2); /* two characters: a substring scan */
 	got[0] = '\0';
+	assert_int_equal(discussion_search(&db, "思政", NULL, none, all, 1, 1, hit, got, &total),
+			 ERR_OK);
+	assert_string_equal(got, "1:混合式教学的课程思政设计"); /* the second page of one */
+	assert_int_equal(total, 2);
+	got[0] = '\0';
 	assert_int_equal(
-		discussion_search(&db, "课程思政", NULL, only2, none, 50, hit, got, &total),
+		discussion_search(&db, "课程思政", NULL, only2, none, 50, 0, hit, got, &total),
 		ERR_OK);
 	assert_int_equal(total, 0); /* not a room the caller may read */
 	got[0] = '\0';
 	assert_int_equal(
-		discussion_search(&db, "\"课程 OR x", NULL, none, all, 50, hit, got, &total),
+		discussion_search(&db, "\"课程 OR x", NULL, none, all, 50, 0, hit, got, &total),
 		ERR_OK); /* query syntax is never interpreted */
 	assert_int_equal(total, 0);
 	json_decref(all);
