@@ -92,7 +92,7 @@ static int studio_readable(struct db *db, const struct user *u, int64_t *ids, in
 
 static const struct room_kind KINDS[] = {
 	{ "studio", studio_exists, studio_may_read, studio_may_post, studio_may_moderate,
-	  studio_readable, false },
+	  studio_readable, NULL },
 };
 
 const struct room_kind *room_kinds(size_t *n)

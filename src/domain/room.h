@@ -24,8 +24,10 @@ struct room_kind {
 	/* The ids of this kind u may read, into ids (at most cap): their count, or -1 when u may
 	 * read every room of the kind. */
 	int (*readable)(struct db *db, const struct user *u, int64_t *ids, int cap);
-	/* Presence in this kind of room is recorded as intervals (attendance). */
-	bool records_presence;
+	/* Called on the writer, inside the job that records a presence interval, when a user
+	 * joins (joined) or leaves a room of this kind; NULL when the kind needs nothing more
+	 * than the interval itself. The activities issue hooks online attendance here. */
+	enum err (*on_presence)(struct db *db, int64_t id, int64_t user_id, bool joined);
 };
 
 struct room_ref {

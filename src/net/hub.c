@@ -17,7 +17,7 @@
  * in order, so the close reads the id the open wrote; refs are counted on the service thread. */
 struct presence_rec {
 	int64_t id;
-	char room[ROOM_NAME_MAX + 1];
+	struct room_ref ref;
 	int64_t user_id;
 	int refs;
 };
@@ -32,14 +32,22 @@ static enum err open_run(struct db *db, void *arg)
 {
 	struct presence_rec *p = arg;
 
-	return discussion_presence_open(db, p->room, p->user_id, &p->id);
+	enum err r = discussion_presence_open(db, p->ref.name, p->user_id, &p->id);
+
+	if (r == ERR_OK && p->ref.kind->on_presence)
+		r = p->ref.kind->on_presence(db, p->ref.id, p->user_id, true);
+	return r;
 }
 
 static enum err close_run(struct db *db, void *arg)
 {
 	struct presence_rec *p = arg;
 
-	return p->id ? discussion_presence_close(db, p->id) : ERR_OK;
+	enum err r = p->id ? discussion_presence_close(db, p->id) : ERR_OK;
+
+	if (r == ERR_OK && p->id && p->ref.kind->on_presence)
+		r = p->ref.kind->on_presence(db, p->ref.id, p->user_id, false);
+	return r;
 }
 
 static void rec_done(void *arg, enum err result)
@@ -50,13 +58,14 @@ static void rec_done(void *arg, enum err result)
 	rec_unref(arg);
 }
 
-static struct presence_rec *presence_open(struct hub *h, const char *room, int64_t user_id)
+static struct presence_rec *presence_open(struct hub *h, const struct room_ref *ref,
+					  int64_t user_id)
 {
 	struct presence_rec *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	snprintf(p->room, sizeof(p->room), "%s", room);
+	p->ref = *ref;
 	p->user_id = user_id;
 	p->refs = 2; /* the subscription and the job */
 	if (writer_submit(&h->app->writer, open_run, rec_done, p) != ERR_OK)
@@ -359,7 +368,7 @@ enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, 
 	s->conn_next = c->subs;
 	c->subs = s;
 	c->nsubs++;
-	s->presence = presence_open(h, r->ref.name, c->user.id);
+	s->presence = presence_open(h, &r->ref, c->user.id);
 	if (member_add(r, &c->user))
 		publish_presence(h, r, &c->user, "join");
 	send_joined(h, s, since);
