@@ -171,6 +171,21 @@ enum err db_err(int rc)
 	}
 }
 
+void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+enum err db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+}
+
 char *db_col_strdup(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *s = sqlite3_column_text(stmt, col);

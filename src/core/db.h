@@ -65,6 +65,13 @@ enum err db_backup(struct db *db, const char *out_path, struct error *e);
  * constraint → ERR_CONFLICT, else ERR_DB. */
 enum err db_err(int rc);
 
+/* Copies text column col (or "" for NULL) into dst of size cap, truncated and NUL-terminated. */
+void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap);
+
+/* Steps a statement that returns no rows, resets it, and maps the result: ERR_OK on
+ * SQLITE_DONE, else db_err(). */
+enum err db_step_done(sqlite3_stmt *st);
+
 /* Copy of a text column, or NULL for SQL NULL. Caller frees with free(). */
 char *db_col_strdup(sqlite3_stmt *stmt, int col);
 

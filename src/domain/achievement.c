@@ -27,24 +27,17 @@ const struct field ACHIEVEMENT_FIELDS[] = {
 
 #define COLS "id, studio_id, kind, title, achieved_on, description, link, created_by, created_at"
 
-static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void row_to(sqlite3_stmt *st, struct achievement *a)
 {
 	a->id = sqlite3_column_int64(st, 0);
 	a->studio_id = sqlite3_column_int64(st, 1);
-	text(a->kind, sizeof(a->kind), st, 2);
-	text(a->title, sizeof(a->title), st, 3);
-	text(a->achieved_on, sizeof(a->achieved_on), st, 4);
-	text(a->description, sizeof(a->description), st, 5);
-	text(a->link, sizeof(a->link), st, 6);
+	db_col_text(st, 2, a->kind, sizeof(a->kind));
+	db_col_text(st, 3, a->title, sizeof(a->title));
+	db_col_text(st, 4, a->achieved_on, sizeof(a->achieved_on));
+	db_col_text(st, 5, a->description, sizeof(a->description));
+	db_col_text(st, 6, a->link, sizeof(a->link));
 	a->created_by = sqlite3_column_int64(st, 7);
-	text(a->created_at, sizeof(a->created_at), st, 8);
+	db_col_text(st, 8, a->created_at, sizeof(a->created_at));
 }
 
 enum err achievement_get(struct db *db, int64_t id, struct achievement *out)

@@ -77,7 +77,6 @@ static enum err insert_entry(struct db *db, int64_t id, const char *at, int64_t 
 		"INSERT INTO audit (id, at, user_id, action, entity, entity_id, detail, prev_hash, hash)"
 		" VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, nullif(?6, 0), ?7, ?8, ?9)";
 	sqlite3_stmt *st = db_stmt(db, SQL);
-	int rc;
 
 	if (!st)
 		return ERR_DB;
@@ -90,9 +89,7 @@ static enum err insert_entry(struct db *db, int64_t id, const char *at, int64_t 
 	sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+	return db_step_done(st);
 }
 
 enum err audit_append(struct db *db, int64_t actor, const char *action, const char *entity,
@@ -230,7 +227,7 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&a, 0, sizeof(a));
 		a.id = sqlite3_column_int64(st, 0);
-		snprintf(a.at, sizeof(a.at), "%s", (const char *)sqlite3_column_text(st, 1));
+		db_col_text(st, 1, a.at, sizeof(a.at));
 		a.user_id = sqlite3_column_int64(st, 2);
 		snprintf(a.user_name, sizeof(a.user_name), "%s",
 			 (const char *)sqlite3_column_text(st, 3));
@@ -240,7 +237,7 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 			 (const char *)sqlite3_column_text(st, 5));
 		a.entity_id = sqlite3_column_int64(st, 6);
 		a.detail = (char *)sqlite3_column_text(st, 7);
-		snprintf(a.hash, sizeof(a.hash), "%s", (const char *)sqlite3_column_text(st, 8));
+		db_col_text(st, 8, a.hash, sizeof(a.hash));
 		fn(&a, ctx);
 	}
 	db_done(st);

@@ -13,25 +13,18 @@
 	" coalesce(m.reply_to, 0), m.created_at, m.deleted, m.pinned, m.answered, m.upvotes"
 #define FROM " FROM messages m JOIN users u ON u.id = m.user_id"
 
-static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void row_to(sqlite3_stmt *st, struct message *m)
 {
 	m->id = sqlite3_column_int64(st, 0);
-	text(m->room, sizeof(m->room), st, 1);
+	db_col_text(st, 1, m->room, sizeof(m->room));
 	m->user_id = sqlite3_column_int64(st, 2);
-	text(m->user_name, sizeof(m->user_name), st, 3);
-	text(m->user_role, sizeof(m->user_role), st, 4);
-	text(m->client_id, sizeof(m->client_id), st, 5);
-	text(m->kind, sizeof(m->kind), st, 6);
-	text(m->text, sizeof(m->text), st, 7);
+	db_col_text(st, 3, m->user_name, sizeof(m->user_name));
+	db_col_text(st, 4, m->user_role, sizeof(m->user_role));
+	db_col_text(st, 5, m->client_id, sizeof(m->client_id));
+	db_col_text(st, 6, m->kind, sizeof(m->kind));
+	db_col_text(st, 7, m->text, sizeof(m->text));
 	m->reply_to = sqlite3_column_int64(st, 8);
-	text(m->created_at, sizeof(m->created_at), st, 9);
+	db_col_text(st, 9, m->created_at, sizeof(m->created_at));
 	m->deleted = sqlite3_column_int(st, 10) != 0;
 	m->pinned = sqlite3_column_int(st, 11) != 0;
 	m->answered = sqlite3_column_int(st, 12) != 0;
@@ -63,15 +56,12 @@ static enum err fts_add(struct db *db, int64_t id, const char *text)
 {
 	static const char SQL[] = "INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)";
 	sqlite3_stmt *st = db_stmt(db, SQL);
-	int rc;
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+	return db_step_done(st);
 }
 
 static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
@@ -79,15 +69,12 @@ static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
 	static const char SQL[] =
 		"INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?1, ?2)";
 	sqlite3_stmt *st = db_stmt(db, SQL);
-	int rc;
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, old_text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+	return db_step_done(st);
 }
 
 /* ---- posting ------------------------------------------------------------------------- */
@@ -240,14 +227,6 @@ enum err discussion_history(struct db *db, const struct history_query *q,
 
 /* ---- Q&A and moderation -------------------------------------------------------------- */
 
-static enum err exec_bound(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
-}
-
 enum err discussion_upvote(struct db *db, const char *room, int64_t message_id, int64_t user_id,
 			   struct message *out, bool *changed, struct error *e)
 {
@@ -267,7 +246,7 @@ enum err discussion_upvote(struct db *db, const char *room, int64_t message_id, 
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, message_id);
 	sqlite3_bind_int64(st, 2, user_id);
-	if (exec_bound(st) != ERR_OK)
+	if (db_step_done(st) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
 	if (sqlite3_changes(db->h) == 0)
 		return ERR_OK; /* voted before: one vote per user */
@@ -275,7 +254,7 @@ enum err discussion_upvote(struct db *db, const char *room, int64_t message_id, 
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, message_id);
-	if (exec_bound(st) != ERR_OK)
+	if (db_step_done(st) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
 	*changed = true;
 	return discussion_get(db, room, message_id, out);
@@ -326,7 +305,7 @@ enum err discussion_moderate(struct db *db, const char *room, enum moderation ac
 	sqlite3_bind_int64(st, 1, message_id);
 	if (action == MOD_PIN || action == MOD_UNPIN)
 		sqlite3_bind_int(st, 2, action == MOD_PIN);
-	if (exec_bound(st) != ERR_OK)
+	if (db_step_done(st) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
 	return discussion_get(db, room, message_id, out);
 }
@@ -360,7 +339,7 @@ enum err discussion_mute(struct db *db, const char *room, int64_t user_id, bool 
 		sqlite3_bind_int64(st, 3, actor);
 		sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	}
-	return exec_bound(st) == ERR_OK ? ERR_OK : error_set(e, ERR_DB, NULL, NULL);
+	return db_step_done(st) == ERR_OK ? ERR_OK : error_set(e, ERR_DB, NULL, NULL);
 }
 
 bool discussion_is_muted(struct db *db, const char *room, int64_t user_id)
@@ -394,7 +373,7 @@ enum err discussion_presence_open(struct db *db, const char *room, int64_t user_
 	sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-	r = exec_bound(st);
+	r = db_step_done(st);
 	if (r == ERR_OK)
 		*id = sqlite3_last_insert_rowid(db->h);
 	return r;
@@ -412,7 +391,7 @@ enum err discussion_presence_close(struct db *db, int64_t id)
 	clock_rfc3339(clock_now(), now, sizeof(now));
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
-	return exec_bound(st);
+	return db_step_done(st);
 }
 
 enum err discussion_presence_close_all(struct db *db, const char *at, int *n)
@@ -425,7 +404,7 @@ enum err discussion_presence_close_all(struct db *db, const char *at, int *n)
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-	r = exec_bound(st);
+	r = db_step_done(st);
 	if (r == ERR_OK)
 		*n = sqlite3_changes(db->h);
 	return r;
@@ -525,10 +504,10 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&h, 0, sizeof(h));
 		h.id = sqlite3_column_int64(st, 0);
-		text(h.room, sizeof(h.room), st, 1);
-		text(h.user_name, sizeof(h.user_name), st, 2);
-		text(h.snippet, sizeof(h.snippet), st, 3);
-		text(h.created_at, sizeof(h.created_at), st, 4);
+		db_col_text(st, 1, h.room, sizeof(h.room));
+		db_col_text(st, 2, h.user_name, sizeof(h.user_name));
+		db_col_text(st, 3, h.snippet, sizeof(h.snippet));
+		db_col_text(st, 4, h.created_at, sizeof(h.created_at));
 		fn(&h, ctx);
 	}
 	db_done(st);

@@ -19,27 +19,20 @@ bool member_has_room(int64_t approved, int64_t max_members)
 	" FROM studio_members x JOIN studios s ON s.id = x.studio_id" \
 	" JOIN users u ON u.id = x.user_id LEFT JOIN universities v ON v.id = u.university_id"
 
-static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void row_to(sqlite3_stmt *st, struct member *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->studio_id = sqlite3_column_int64(st, 0);
-	text(m->studio_name, sizeof(m->studio_name), st, 1);
+	db_col_text(st, 1, m->studio_name, sizeof(m->studio_name));
 	m->user_id = sqlite3_column_int64(st, 2);
-	text(m->name, sizeof(m->name), st, 3);
-	text(m->title, sizeof(m->title), st, 4);
+	db_col_text(st, 3, m->name, sizeof(m->name));
+	db_col_text(st, 4, m->title, sizeof(m->title));
 	m->university_id = sqlite3_column_int64(st, 5);
-	text(m->university_name, sizeof(m->university_name), st, 6);
-	text(m->status, sizeof(m->status), st, 7);
-	text(m->reason, sizeof(m->reason), st, 8);
-	text(m->applied_at, sizeof(m->applied_at), st, 9);
-	text(m->decided_at, sizeof(m->decided_at), st, 10);
+	db_col_text(st, 6, m->university_name, sizeof(m->university_name));
+	db_col_text(st, 7, m->status, sizeof(m->status));
+	db_col_text(st, 8, m->reason, sizeof(m->reason));
+	db_col_text(st, 9, m->applied_at, sizeof(m->applied_at));
+	db_col_text(st, 10, m->decided_at, sizeof(m->decided_at));
 }
 
 enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct member *out)
@@ -128,7 +121,6 @@ static enum err set_state(struct db *db, int64_t studio_id, int64_t user_id, con
 		" WHERE studio_id = ?1 AND user_id = ?2";
 	sqlite3_stmt *st = db_stmt(db, SQL);
 	char now[32];
-	int rc;
 
 	if (!st)
 		return ERR_DB;
@@ -138,9 +130,7 @@ static enum err set_state(struct db *db, int64_t studio_id, int64_t user_id, con
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, actor);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+	return db_step_done(st);
 }
 
 /* Studio status and capacity: the two facts membership rules need. */
@@ -158,7 +148,7 @@ static enum err studio_state(struct db *db, int64_t studio_id, char status[12], 
 	sqlite3_bind_int64(st, 1, studio_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		text(status, 12, st, 0);
+		db_col_text(st, 0, status, 12);
 		*max = sqlite3_column_int64(st, 1);
 		*approved = sqlite3_column_int64(st, 2);
 	}

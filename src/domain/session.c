@@ -29,7 +29,7 @@ enum err session_lookup(struct db *db, const uint8_t hash[32], int64_t now, stru
 	memset(s, 0, sizeof(*s));
 	s->id = sqlite3_column_int64(st, 0);
 	s->user_id = sqlite3_column_int64(st, 1);
-	snprintf(s->csrf, sizeof(s->csrf), "%s", (const char *)sqlite3_column_text(st, 2));
+	db_col_text(st, 2, s->csrf, sizeof(s->csrf));
 	s->created_at = sqlite3_column_int64(st, 3);
 	s->last_seen_at = sqlite3_column_int64(st, 4);
 	db_done(st);
@@ -59,14 +59,6 @@ enum err session_insert(struct db *db, const uint8_t hash[32], struct session *s
 	return ERR_OK;
 }
 
-static enum err step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
-}
-
 enum err session_delete(struct db *db, const uint8_t hash[32])
 {
 	static const char SQL[] = "DELETE FROM sessions WHERE token_hash = ?1";
@@ -75,7 +67,7 @@ enum err session_delete(struct db *db, const uint8_t hash[32])
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	return step_done(st);
+	return db_step_done(st);
 }
 
 enum err session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
@@ -87,7 +79,7 @@ enum err session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, keep_id);
-	return step_done(st);
+	return db_step_done(st);
 }
 
 enum err session_touch(struct db *db, int64_t session_id, int64_t now)
@@ -99,7 +91,7 @@ enum err session_touch(struct db *db, int64_t session_id, int64_t now)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, session_id);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(st);
+	return db_step_done(st);
 }
 
 enum err session_purge(struct db *db, int64_t now, int *n)
@@ -115,7 +107,7 @@ enum err session_purge(struct db *db, int64_t now, int *n)
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, SESSION_IDLE_SECS);
 	sqlite3_bind_int64(st, 3, SESSION_MAX_SECS);
-	r = step_done(st);
+	r = db_step_done(st);
 	if (r == ERR_OK)
 		*n = sqlite3_changes(db->h);
 	return r;

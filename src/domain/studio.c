@@ -58,32 +58,25 @@ void studio_defaults(struct studio *s)
 #define FROM \
 	" FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
 
-static void text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void row_to(sqlite3_stmt *st, struct studio *s)
 {
 	memset(s, 0, offsetof(struct studio, introduction));
 	s->introduction[0] = s->training_plan[0] = s->honours[0] = '\0';
 	s->id = sqlite3_column_int64(st, 0);
-	text(s->name, sizeof(s->name), st, 1);
+	db_col_text(st, 1, s->name, sizeof(s->name));
 	s->master_id = sqlite3_column_int64(st, 2);
-	text(s->master_name, sizeof(s->master_name), st, 3);
-	text(s->master_title, sizeof(s->master_title), st, 4);
+	db_col_text(st, 3, s->master_name, sizeof(s->master_name));
+	db_col_text(st, 4, s->master_title, sizeof(s->master_title));
 	s->university_id = sqlite3_column_int64(st, 5);
-	text(s->university_name, sizeof(s->university_name), st, 6);
-	text(s->discipline, sizeof(s->discipline), st, 7);
-	text(s->level, sizeof(s->level), st, 8);
-	text(s->established_on, sizeof(s->established_on), st, 9);
-	text(s->cycle, sizeof(s->cycle), st, 10);
+	db_col_text(st, 6, s->university_name, sizeof(s->university_name));
+	db_col_text(st, 7, s->discipline, sizeof(s->discipline));
+	db_col_text(st, 8, s->level, sizeof(s->level));
+	db_col_text(st, 9, s->established_on, sizeof(s->established_on));
+	db_col_text(st, 10, s->cycle, sizeof(s->cycle));
 	s->max_members = sqlite3_column_int64(st, 11);
-	text(s->status, sizeof(s->status), st, 12);
-	text(s->created_at, sizeof(s->created_at), st, 13);
-	text(s->updated_at, sizeof(s->updated_at), st, 14);
+	db_col_text(st, 12, s->status, sizeof(s->status));
+	db_col_text(st, 13, s->created_at, sizeof(s->created_at));
+	db_col_text(st, 14, s->updated_at, sizeof(s->updated_at));
 	s->member_count = sqlite3_column_int64(st, 15);
 	s->pending_count = sqlite3_column_int64(st, 16);
 }
@@ -101,9 +94,9 @@ enum err studio_get(struct db *db, int64_t id, struct studio *out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		row_to(st, out);
-		text(out->introduction, sizeof(out->introduction), st, 17);
-		text(out->training_plan, sizeof(out->training_plan), st, 18);
-		text(out->honours, sizeof(out->honours), st, 19);
+		db_col_text(st, 17, out->introduction, sizeof(out->introduction));
+		db_col_text(st, 18, out->training_plan, sizeof(out->training_plan));
+		db_col_text(st, 19, out->honours, sizeof(out->honours));
 	}
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);

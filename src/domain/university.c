@@ -27,8 +27,8 @@ static void row_to(sqlite3_stmt *st, struct university *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(st, 0);
-	snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(st, 1));
-	snprintf(u->code, sizeof(u->code), "%s", (const char *)sqlite3_column_text(st, 2));
+	db_col_text(st, 1, u->name, sizeof(u->name));
+	db_col_text(st, 2, u->code, sizeof(u->code));
 	snprintf(u->created_at, sizeof(u->created_at), "%s",
 		 (const char *)sqlite3_column_text(st, 3));
 	u->studio_count = sqlite3_column_int64(st, 4);

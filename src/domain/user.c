@@ -161,30 +161,23 @@ void user_mask_email(const char *email, char *out, size_t cap)
 	" coalesce(v.name, '')"
 #define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
 
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void row_to_user(sqlite3_stmt *st, struct user *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(st, 0);
-	copy_col(u->username, sizeof(u->username), st, 1);
-	copy_col(u->name, sizeof(u->name), st, 2);
-	copy_col(u->role_name, sizeof(u->role_name), st, 3);
+	db_col_text(st, 1, u->username, sizeof(u->username));
+	db_col_text(st, 2, u->name, sizeof(u->name));
+	db_col_text(st, 3, u->role_name, sizeof(u->role_name));
 	u->role = role_parse(u->role_name);
 	u->university_id = sqlite3_column_int64(st, 4);
 	u->disabled = sqlite3_column_int(st, 5) != 0;
-	copy_col(u->password_hash, sizeof(u->password_hash), st, 6);
-	copy_col(u->title, sizeof(u->title), st, 7);
-	copy_col(u->phone, sizeof(u->phone), st, 8);
-	copy_col(u->email, sizeof(u->email), st, 9);
+	db_col_text(st, 6, u->password_hash, sizeof(u->password_hash));
+	db_col_text(st, 7, u->title, sizeof(u->title));
+	db_col_text(st, 8, u->phone, sizeof(u->phone));
+	db_col_text(st, 9, u->email, sizeof(u->email));
 	u->must_change_password = sqlite3_column_int(st, 10) != 0;
-	copy_col(u->created_at, sizeof(u->created_at), st, 11);
-	copy_col(u->university_name, sizeof(u->university_name), st, 12);
+	db_col_text(st, 11, u->created_at, sizeof(u->created_at));
+	db_col_text(st, 12, u->university_name, sizeof(u->university_name));
 }
 
 static enum err fetch_one(sqlite3_stmt *st, struct user *out)
@@ -446,7 +439,6 @@ enum err user_log_pii_read(struct db *db, int64_t reader, int64_t subject, const
 		"INSERT INTO pii_reads (at, reader_id, subject_id, fields) VALUES (?1, ?2, ?3, ?4)";
 	sqlite3_stmt *st = db_stmt(db, SQL);
 	char at[32];
-	int rc;
 
 	if (!st)
 		return ERR_DB;
@@ -455,7 +447,5 @@ enum err user_log_pii_read(struct db *db, int64_t reader, int64_t subject, const
 	sqlite3_bind_int64(st, 2, reader);
 	sqlite3_bind_int64(st, 3, subject);
 	sqlite3_bind_text(st, 4, fields, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
+	return db_step_done(st);
 }
