@@ -33,6 +33,35 @@ int enum_valid(const char *s, const char *const *options)
 	return 0;
 }
 
+/* Text compares up to its NUL: the bytes after it are not part of the value. */
+static bool field_equal(const struct field *f, const void *a, const void *b)
+{
+	const char *x = (const char *)a + f->offset, *y = (const char *)b + f->offset;
+
+	if (f->type == F_TEXT || f->type == F_ENUM || f->type == F_DATE)
+		return strcmp(x, y) == 0;
+	return memcmp(x, y, f->size) == 0;
+}
+
+size_t fields_apply(const struct field *spec, void *dst, const void *src, uint64_t set,
+		    json_t *changed)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; spec[i].name; i++) {
+		if (!(set & ((uint64_t)1 << i)))
+			continue;
+		if (!field_equal(&spec[i], dst, src)) {
+			n++;
+			if (changed)
+				json_array_append_new(changed, json_string(spec[i].name));
+		}
+		memcpy((char *)dst + spec[i].offset, (const char *)src + spec[i].offset,
+		       spec[i].size);
+	}
+	return n;
+}
+
 const struct field *fields_find(const struct field *spec, const char *name)
 {
 	for (size_t i = 0; spec[i].name; i++) {

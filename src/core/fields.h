@@ -48,6 +48,12 @@ struct field {
 enum err fields_parse(json_t *obj, const struct field *spec, void *out, uint64_t *set, bool create,
 		      struct error *e);
 
+/* Copies into dst the fields of src marked in set (bits of spec) — how an update applies a
+ * validated patch to the stored record. When changed is not NULL, the names of the fields
+ * whose value differs are appended to it (a JSON array). Returns how many differ. */
+size_t fields_apply(const struct field *spec, void *dst, const void *src, uint64_t set,
+		    json_t *changed);
+
 /* The field called name in spec, or NULL. */
 const struct field *fields_find(const struct field *spec, const char *name);
 

@@ -144,12 +144,7 @@ enum err achievement_update(struct db *db, int64_t studio_id, int64_t id,
 
 	if (achievement_get(db, id, out) != ERR_OK || out->studio_id != studio_id)
 		return error_set(e, ERR_NOT_FOUND, NULL, "no such achievement in this studio");
-	for (size_t i = 0; ACHIEVEMENT_FIELDS[i].name; i++) {
-		const struct field *f = &ACHIEVEMENT_FIELDS[i];
-
-		if (set & ((uint64_t)1 << i))
-			memcpy((char *)out + f->offset, (const char *)patch + f->offset, f->size);
-	}
+	fields_apply(ACHIEVEMENT_FIELDS, out, patch, set, NULL);
 	if (check(out, e) != ERR_OK)
 		return e->err;
 	st = db_stmt(db, SQL);

@@ -294,16 +294,6 @@ enum err studio_insert(struct db *db, struct studio *s, int64_t actor, struct er
 			     s->discipline);
 }
 
-/* Text compares up to its NUL (the bytes after it are not part of the value). */
-static bool field_equal(const struct field *f, const void *a, const void *b)
-{
-	const char *x = (const char *)a + f->offset, *y = (const char *)b + f->offset;
-
-	if (f->type == F_TEXT || f->type == F_ENUM || f->type == F_DATE)
-		return strcmp(x, y) == 0;
-	return memcmp(x, y, f->size) == 0;
-}
-
 enum err studio_update(struct db *db, int64_t id, const struct studio *patch, uint64_t set,
 		       int64_t actor, struct studio *out, struct error *e)
 {
@@ -320,16 +310,7 @@ enum err studio_update(struct db *db, int64_t id, const struct studio *patch, ui
 		json_decref(changed);
 		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such studio" : NULL);
 	}
-	for (size_t i = 0; STUDIO_FIELDS[i].name; i++) {
-		const struct field *f = &STUDIO_FIELDS[i];
-
-		if (!(set & ((uint64_t)1 << i)))
-			continue;
-		if (!field_equal(f, out, patch))
-			json_array_append_new(changed, json_string(f->name));
-		memcpy((char *)out + f->offset, (const char *)patch + f->offset, f->size);
-	}
-	if (json_array_size(changed) == 0) {
+	if (fields_apply(STUDIO_FIELDS, out, patch, set, changed) == 0) {
 		r = ERR_OK; /* nothing changes: nothing to write or record */
 		goto done;
 	}

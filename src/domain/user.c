@@ -354,19 +354,6 @@ static json_t *change_detail(const struct user *before, const struct user *after
 	return d;
 }
 
-static void apply_patch(struct user *u, const struct user *p, uint64_t set)
-{
-	const struct field *f = USER_FIELDS;
-
-	for (size_t i = 0; f[i].name; i++) {
-		if (!(set & ((uint64_t)1 << i)))
-			continue;
-		memcpy((char *)u + f[i].offset, (const char *)p + f[i].offset, f[i].size);
-	}
-	if (set & fields_bit(USER_FIELDS, "role"))
-		u->role = role_parse(u->role_name);
-}
-
 enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64_t set,
 		     int64_t actor, struct user *out, struct error *e)
 {
@@ -378,7 +365,9 @@ enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64
 	if (r != ERR_OK)
 		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such user" : NULL);
 	*out = before;
-	apply_patch(out, patch, set);
+	fields_apply(USER_FIELDS, out, patch, set, NULL);
+	if (set & fields_bit(USER_FIELDS, "role"))
+		out->role = role_parse(out->role_name);
 	if (user_check(db, out, e) != ERR_OK)
 		return e->err;
 	detail = change_detail(&before, out);

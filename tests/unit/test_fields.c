@@ -97,6 +97,34 @@ static void bad(void **state)
 	}
 }
 
+/* A patch lands field by field; only real differences count as changes. */
+static void apply(void **state)
+{
+	struct thing stored, patch;
+	json_t *changed = json_array();
+	char *names;
+
+	(void)state;
+	memset(&stored, 'x', sizeof(stored)); /* bytes after a NUL must not count */
+	snprintf(stored.name, sizeof(stored.name), "工作室");
+	stored.count = 6;
+	memset(&patch, 0, sizeof(patch));
+	snprintf(patch.name, sizeof(patch.name), "工作室");
+	patch.count = 8;
+	snprintf(patch.colour, sizeof(patch.colour), "red");
+	assert_int_equal(fields_apply(SPEC, &stored, &patch,
+				      fields_bit(SPEC, "name") | fields_bit(SPEC, "count"),
+				      changed),
+			 1);
+	names = json_dumps(changed, JSON_COMPACT);
+	assert_string_equal(names, "[\"count\"]");
+	free(names);
+	assert_int_equal(stored.count, 8);
+	assert_int_equal(stored.colour[0], 'x'); /* not in the set: untouched */
+	assert_int_equal(fields_apply(SPEC, &stored, &patch, fields_bit(SPEC, "count"), NULL), 0);
+	json_decref(changed);
+}
+
 static void dates(void **state)
 {
 	(void)state;
@@ -115,6 +143,8 @@ int main(void)
 		TEST("fields-1.1 valid values land in the struct", good),
 		TEST("fields-1.2 every kind of bad value names its field", bad),
 		TEST("fields-1.3 calendar dates", dates),
+		TEST("fields-1.4 patches apply only the fields sent; changes are real differences",
+		     apply),
 	};
 	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
 }
