@@ -39,7 +39,6 @@ struct req {
 	char *body; /* NUL-terminated, malloc'd by net; NULL if none */
 	size_t body_len;
 	char peer[64]; /* client address */
-	char user_agent[128];
 
 	/* the signed-in user, when authed */
 	bool authed;

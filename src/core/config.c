@@ -20,7 +20,6 @@ void config_defaults(struct config *c)
 	c->ws_rate_per_sec = 5;
 	c->ws_rate_burst = 20;
 	c->ws_queue_frames = 4096;
-	c->attendance_percent = 80;
 	c->log_level = LOG_INFO;
 }
 
@@ -119,8 +118,6 @@ static enum err apply_key(struct config *c, const char *key, json_t *v, struct e
 		return int_range(v, key, 1, 1000000, &c->ws_rate_burst, e);
 	if (!strcmp(key, "ws_queue_frames"))
 		return int_range(v, key, 16, 1000000, &c->ws_queue_frames, e);
-	if (!strcmp(key, "attendance_percent"))
-		return int_range(v, key, 1, 100, &c->attendance_percent, e);
 	if (!strcmp(key, "origins") && json_is_array(v)) {
 		size_t i;
 		json_t *o;

@@ -25,9 +25,8 @@ struct config {
 	int worker_threads;  /* the pool of DESIGN §4 */
 	int ws_rate_per_sec; /* chat messages per user per second (DESIGN §7) */
 	int ws_rate_burst;
-	int ws_queue_frames;	/* frames a slow subscriber may fall behind before 1013 */
-	int attendance_percent; /* presence share that counts as attended (DESIGN §6) */
-	int log_level;		/* enum log_level */
+	int ws_queue_frames; /* frames a slow subscriber may fall behind before 1013 */
+	int log_level;	     /* enum log_level */
 };
 
 /* Fills the defaults of DESIGN §5. */

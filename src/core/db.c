@@ -186,13 +186,6 @@ enum err db_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 }
 
-char *db_col_strdup(sqlite3_stmt *stmt, int col)
-{
-	const unsigned char *s = sqlite3_column_text(stmt, col);
-
-	return s ? strdup((const char *)s) : NULL;
-}
-
 /* ---- migrations ---------------------------------------------------------------------- */
 
 static const char *const SQL_MIGRATIONS_TABLE =

@@ -72,7 +72,4 @@ void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap);
  * SQLITE_DONE, else db_err(). */
 enum err db_step_done(sqlite3_stmt *st);
 
-/* Copy of a text column, or NULL for SQL NULL. Caller frees with free(). */
-char *db_col_strdup(sqlite3_stmt *stmt, int col);
-
 #endif

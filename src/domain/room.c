@@ -95,12 +95,6 @@ static const struct room_kind KINDS[] = {
 	  studio_readable, NULL },
 };
 
-const struct room_kind *room_kinds(size_t *n)
-{
-	*n = sizeof(KINDS) / sizeof(KINDS[0]);
-	return KINDS;
-}
-
 bool room_parse(const char *name, struct room_ref *out)
 {
 	const char *colon = name ? strchr(name, ':') : NULL;

@@ -39,9 +39,6 @@ struct room_ref {
 /* Parses "studio:3" into *out. Returns false for an unknown prefix or a bad id. */
 bool room_parse(const char *name, struct room_ref *out);
 
-/* Every room kind, for listing and tests. */
-const struct room_kind *room_kinds(size_t *n);
-
 /* The rooms u may read: a JSON array of room names into *names and a JSON array of prefixes
  * ("studio:") of kinds u may read entirely into *all. New references. */
 void room_readable(struct db *db, const struct user *u, json_t **names, json_t **all);

@@ -130,9 +130,6 @@ static struct req *req_new(struct http_conn *c, const char *path)
 	r->no_store = true;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	lws_get_peer_simple(c->wsi, r->peer, sizeof(r->peer));
-	if (lws_hdr_copy(c->wsi, r->user_agent, sizeof(r->user_agent), WSI_TOKEN_HTTP_USER_AGENT) <
-	    0)
-		r->user_agent[0] = '\0';
 	parse_query(c->wsi, r);
 	return r;
 }

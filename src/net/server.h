@@ -18,10 +18,9 @@ struct server {
 	struct lws_vhost *vhost;
 	struct hub hub;		 /* rooms and fan-out (net/hub.c) */
 	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */
-	size_t ws_count;
-	int pending_requests; /* HTTP requests whose response is not yet written */
-	bool stopping;	      /* shutting down: refuse new requests with 503 */
-	char web_root[2048];  /* realpath of cfg.web_dir */
+	int pending_requests;	 /* HTTP requests whose response is not yet written */
+	bool stopping;		 /* shutting down: refuse new requests with 503 */
+	char web_root[2048];	 /* realpath of cfg.web_dir */
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit

@@ -346,7 +346,6 @@ static int on_established(struct ws_conn *c, struct lws *wsi)
 	if (s->ws_list)
 		s->ws_list->prev = c;
 	s->ws_list = c;
-	s->ws_count++;
 	s->app->metrics.open_ws++;
 	log_debug("ws: %s connected", c->user.username);
 	return c->handle ? 0 : -1;
@@ -364,7 +363,6 @@ static void on_closed(struct ws_conn *c)
 		s->ws_list = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	s->ws_count--;
 	s->app->metrics.open_ws--;
 	hub_conn_closed(&s->hub, c);
 	if (c->handle) {
