@@ -48,6 +48,21 @@ enum err discussion_get(struct db *db, const char *room, int64_t id, struct mess
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
 
+enum err discussion_last_id(struct db *db, const char *room, int64_t *out)
+{
+	static const char SQL[] = "SELECT coalesce(max(id), 0) FROM messages WHERE room = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	return rc == SQLITE_ROW ? ERR_OK : db_err(rc);
+}
+
 /* ---- the full-text index --------------------------------------------------------------- */
 
 /* messages_fts is an external-content FTS5 table: we add a row's text when it is stored and

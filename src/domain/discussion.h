@@ -40,6 +40,9 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 /* One message of room (ERR_NOT_FOUND if none there). */
 enum err discussion_get(struct db *db, const char *room, int64_t id, struct message *out);
 
+/* The id of room's newest message (0 when it has none) into *out. */
+enum err discussion_last_id(struct db *db, const char *room, int64_t *out);
+
 struct history_query {
 	const char *room;
 	int64_t after, before; /* exclusive bounds; 0: none */

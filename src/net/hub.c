@@ -318,7 +318,8 @@ static void send_joined(struct hub *h, struct hub_sub *s, int64_t since)
 {
 	struct hub_room *r = s->room;
 	struct history_query q = { r->ref.name, since, 0, HISTORY_MAX, NULL, false, false };
-	struct history_ctx hist = { json_array(), since };
+	struct history_ctx hist = { json_array(), 0 };
+	int64_t last = 0;
 	json_t *members = json_array(), *v;
 	bool more = false;
 
@@ -331,7 +332,11 @@ static void send_joined(struct hub *h, struct hub_sub *s, int64_t since)
 	if (discussion_history(&h->app->rdb, &q, add_history, &hist, &more) != ERR_OK)
 		log_error("hub: cannot read the history of %s", r->ref.name);
 	/* Messages committed but not yet published are in this history: their live copies, and
-	 * anything at or below `since`, are not sent again. */
+	 * anything at or below `since`, are not sent again. A `since` beyond the room's newest
+	 * message (a client that held ids from a restored backup, say) must not silence the
+	 * messages still to come, so it counts only up to that newest id. */
+	if (!hist.last_id && discussion_last_id(&h->app->rdb, r->ref.name, &last) == ERR_OK)
+		hist.last_id = since < last ? since : last;
 	if (hist.last_id > s->history_upto)
 		s->history_upto = hist.last_id;
 	v = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "joined", "room", r->ref.name, "members",

@@ -271,6 +271,20 @@ describe('resume without gaps', () => {
     ex.close();
   });
 
+  it('regression: join with since beyond the newest id still receives the messages sent afterwards', async () => {
+    const ex = await chat('expert_zhao');
+    const j = await ex.joinOk(BIG, 2 ** 52);
+    assert.deepEqual([j.history, j.more], [[], false]);
+    const ad = await chat('admin');
+    await ad.joinOk(BIG, 2 ** 52);
+    const { id } = await ad.say(BIG, 'after a far-future since');
+    const m = await ex.message(BIG, id);
+    assert.equal(m.message.text, 'after a far-future since');
+    ids.push(id);
+    ex.close();
+    ad.close();
+  });
+
   it('REST without after is the newest page before `before`; paging back with before reaches the start', async () => {
     const get = async (q) => {
       const r = await request(server, 'GET', `/api/v1/rooms/${BIG}/messages?${q}`, { cookie: s.admin.cookie });
