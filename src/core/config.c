@@ -118,6 +118,8 @@ static enum err apply_key(struct config *c, const char *key, json_t *v, struct e
 		return int_range(v, key, 1, 1000000, &c->ws_rate_burst, e);
 	if (!strcmp(key, "ws_queue_frames"))
 		return int_range(v, key, 16, 1000000, &c->ws_queue_frames, e);
+	if (!strcmp(key, "tls_max") && s && (!strcmp(s, "1.2") || !strcmp(s, "1.3")))
+		return (c->tls12_only = !strcmp(s, "1.2")), ERR_OK;
 	if (!strcmp(key, "origins") && json_is_array(v)) {
 		size_t i;
 		json_t *o;

@@ -497,6 +497,9 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (s)
 			completions_drain(&s->app->completions);
 		return 0;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		server_tls_setup(wsi, user);
+		return 0;
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
 		if (c && !c->counted) {
 			c->wsi = wsi;

@@ -63,6 +63,18 @@ struct server *server_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
+/* The lws mbedtls wrapper's OpenSSL-style calls; its headers are not installed with lws. */
+const void *TLSv1_2_server_method(void);
+int SSL_CTX_set_ssl_version(void *ctx, const void *method);
+
+void server_tls_setup(struct lws *wsi, void *ssl_ctx)
+{
+	struct server *s = server_of(wsi);
+
+	if (s && s->app->cfg.tls12_only)
+		SSL_CTX_set_ssl_version(ssl_ctx, TLSv1_2_server_method());
+}
+
 /* lws reports a busy port deep inside vhost creation; find out first, for a clear message. */
 static int check_port(const char *host, int port)
 {

@@ -30,4 +30,7 @@ int server_run(struct app *app);
 /* The struct server of a connection. */
 struct server *server_of(struct lws *wsi);
 
+/* Applies the TLS settings lws leaves to the application to the vhost's SSL_CTX (borrowed). */
+void server_tls_setup(struct lws *wsi, void *ssl_ctx);
+
 #endif
