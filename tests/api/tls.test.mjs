@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { request, runBin, startServer, tmpDir } from './helpers.mjs';
+import { startWithConfig } from './chat-helpers.mjs';
 
 // Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
 function handshake(server, opts = {}) {
@@ -29,6 +30,31 @@ function assertRefused(r, what) {
   assert.equal(r.ok, false, `${what} was accepted (${r.protocol} ${r.cipher})`);
   assert.match(r.code, /ALERT/, `${what}: expected the server to refuse with an alert, got ${r.code}`);
 }
+
+describe('config tls_max "1.2" (the benchmarks compare peers at TLS 1.2)', () => {
+  let server;
+
+  before(async () => { server = await startWithConfig({ tls_max: '1.2' }, { demo: false }); });
+  after(async () => { if (server) await server.dispose(); });
+
+  it('refuses TLS 1.3 and negotiates TLS 1.2 when offered both', async () => {
+    assertRefused(await handshake(server, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' }), 'TLS 1.3');
+    const r = await handshake(server, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+    assert.equal(r.ok, true, r.code);
+    assert.equal(r.protocol, 'TLSv1.2');
+  });
+
+  it('refuses to start (exit 1, one line naming the key) with any other value', async () => {
+    for (const v of ['1.1', '1.4', 12]) {
+      const dir = tmpDir();
+      const file = path.join(dir, 'c.json');
+      fs.writeFileSync(file, JSON.stringify({ tls_max: v }));
+      const r = await runBin(['serve', '--config', file, '--data', dir]);
+      assert.equal(r.code, 1, `${v}: ${r.stderr}`);
+      assert.match(r.stderr, /tls_max/);
+    }
+  });
+});
 
 describe('protocols and cipher suites', () => {
   let server;
