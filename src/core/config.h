@@ -26,8 +26,8 @@ struct config {
 	int ws_rate_per_sec; /* chat messages per user per second (DESIGN §7) */
 	int ws_rate_burst;
 	int ws_queue_frames; /* frames a slow subscriber may fall behind before 1013 */
-	bool tls12_only;     /* "tls_max": "1.2" caps TLS at 1.2 (benchmarks compare peers at 1.2) */
-	int log_level;	     /* enum log_level */
+	bool tls12_only; /* "tls_max": "1.2" caps TLS at 1.2 (benchmarks compare peers at 1.2) */
+	int log_level;	 /* enum log_level */
 };
 
 /* Fills the defaults of DESIGN §5. */
