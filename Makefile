@@ -4,6 +4,8 @@
 #   make deps       Debian packages, mbedtls + lws from trixie sources (.deps/), npm packages
 #   make run        deps + build, then serve the demo on https://127.0.0.1:8443
 #   make test       deps + builds, then every suite; ends with "N passed, N failed"
+#   make bench      the benchmarks against the Node.js and mosquitto peers (long; docs/BENCHMARKS.md)
+#   make bench-smoke every benchmark scenario for ~2 s at small scale (part of make test)
 #   make check      layer rules (STYLE 1) and clang-format
 #   make clean      remove build outputs (not .deps/)
 
@@ -11,6 +13,7 @@ DEPS      := .deps
 PREFIX    := $(DEPS)/prefix
 DEPS_OK   := $(DEPS)/.ok
 NODE_OK   := tests/node_modules/.ok
+BENCH_OK  := tests/bench/node_modules/.ok
 
 CC        ?= cc
 # `make V=1` shows the commands.
@@ -35,9 +38,14 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
 REL_OBJ  := $(patsubst src/%.c,build/release/%.o,$(SRC)) build/release/gen/embedded.o
 ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(SRC)) build/asan/gen/embedded.o
-UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC)) \
+            build/asan/tests/test_bench_gen
 
-.PHONY: all deps run test test-unit test-api check clean install
+# The benchmark load generator (tests/bench/gen) and its unit tests.
+GEN_SRC  := tests/bench/gen/hist.c tests/bench/gen/proto.c tests/bench/gen/track.c
+GEN_HDR  := $(GEN_SRC:.c=.h)
+
+.PHONY: all deps run test test-unit test-api check clean install bench bench-smoke bench-deps
 all: build/mingshi
 
 # ---- dependencies ------------------------------------------------------------------------
@@ -50,6 +58,12 @@ $(DEPS_OK): mk/deps.sh $(wildcard mk/patches/*.patch)
 
 $(NODE_OK): tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench-deps: $(BENCH_OK)
+
+$(BENCH_OK): mk/bench-deps.sh tests/bench/package.json tests/bench/package-lock.json
+	mk/bench-deps.sh
 	@touch $@
 
 # Every object needs the headers of .deps: build them first.
@@ -106,12 +120,22 @@ build/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(ASAN_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(LDFLAGS)
 
+build/asan/tests/test_bench_gen: tests/bench/test_gen.c $(GEN_SRC) $(GEN_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/bench/gen -o $@ $< $(GEN_SRC) -lcmocka -lm $(LDFLAGS)
+
+build/bench/msgen: tests/bench/gen/msgen.c $(GEN_SRC) $(GEN_HDR) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -Itests/bench/gen -o $@ $< $(GEN_SRC) $(LIBS) $(LDFLAGS)
+
 # ---- run and test ------------------------------------------------------------------------
 
 run: deps build/mingshi
 	build/mingshi serve --data var --demo
 
-test: deps build/mingshi build/asan/mingshi $(UNIT_BIN)
+test: deps build/mingshi build/asan/mingshi $(UNIT_BIN) $(BENCH_OK) build/bench/msgen
 	@tests/run.sh $(UNIT_BIN)
 
 test-unit: deps $(UNIT_BIN)
@@ -120,10 +144,18 @@ test-unit: deps $(UNIT_BIN)
 test-api: deps build/mingshi build/asan/mingshi
 	@tests/run.sh --api-only
 
+# Pins the servers to core 0 and the load to core 1: run on an otherwise idle machine.
+bench: deps $(BENCH_OK) build/mingshi build/bench/msgen
+	node tests/bench/bench.mjs
+
+bench-smoke: deps $(BENCH_OK) build/mingshi build/bench/msgen
+	node tests/bench/bench.mjs --smoke
+
 check:
 	@! grep -rln 'libwebsockets.h' src/domain || { echo "check: domain/ includes lws"; exit 1; }
 	@! grep -rln 'sqlite3.h' src/api src/net || { echo "check: api/ or net/ includes sqlite3.h"; exit 1; }
-	@clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) $(UNIT_SRC)
+	@clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) $(UNIT_SRC) \
+		tests/bench/gen/*.[ch] tests/bench/test_gen.c
 	@echo "check: ok"
 
 install: build/mingshi

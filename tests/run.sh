@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints one closing line "N passed, N failed" (README: make test).
-#   tests/run.sh UNIT_BIN...          unit (cmocka, ASan+UBSan) then API (node:test) suites
+#   tests/run.sh UNIT_BIN...          unit (cmocka, ASan+UBSan), API (node:test), bench smoke
 #   tests/run.sh --unit-only BIN...   only the unit binaries
 #   tests/run.sh --api-only           only the black-box suites
 # Exits non-zero if anything failed.
@@ -60,6 +60,27 @@ run_api() {
 	failed=$((failed + bad))
 }
 
+# Every benchmark scenario for ~2 s against every peer: proves `make bench` still works.
+run_bench_smoke() {
+	local ok bad rc
+	node tests/bench/bench.mjs --smoke >"$out/bench.tap" 2>"$out/bench.err"
+	rc=$?
+	ok=$(grep -c '^ok ' "$out/bench.tap")
+	bad=$(grep -c '^not ok ' "$out/bench.tap")
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$bad" -ne 0 ]; then
+		echo "FAIL bench smoke"
+		cat "$out/bench.tap"
+		tail -40 "$out/bench.err"
+	else
+		echo "ok   bench smoke ($ok)"
+	fi
+}
+
 if [ "$mode" != api ]; then
 	for bin in "$@"; do
 		run_unit "$bin"
@@ -67,6 +88,9 @@ if [ "$mode" != api ]; then
 fi
 if [ "$mode" != unit ]; then
 	run_api
+fi
+if [ "$mode" = all ]; then
+	run_bench_smoke
 fi
 
 echo "$passed passed, $failed failed"
