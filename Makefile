@@ -90,9 +90,9 @@ build/release/main.o: src/main.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
-build/mingshi: build/release/main.o $(REL_OBJ)
+build/mingshi: build/release/main.o $(REL_OBJ) $(DEPS_OK)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDFLAGS)
 
 # ---- sanitizer build for the tests -------------------------------------------------------
 
@@ -111,9 +111,9 @@ build/asan/main.o: src/main.c | $(DEPS_OK)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
-build/asan/mingshi: build/asan/main.o $(ASAN_OBJ)
+build/asan/mingshi: build/asan/main.o $(ASAN_OBJ) $(DEPS_OK)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDFLAGS)
 
 build/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
@@ -125,7 +125,7 @@ build/asan/tests/test_bench_gen: tests/bench/test_gen.c $(GEN_SRC) $(GEN_HDR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/bench/gen -o $@ $< $(GEN_SRC) -lcmocka -lm $(LDFLAGS)
 
-build/bench/msgen: tests/bench/gen/msgen.c $(GEN_SRC) $(GEN_HDR) | $(DEPS_OK)
+build/bench/msgen: tests/bench/gen/msgen.c $(GEN_SRC) $(GEN_HDR) $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -Itests/bench/gen -o $@ $< $(GEN_SRC) $(LIBS) $(LDFLAGS)
