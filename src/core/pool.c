@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct pool_job {
 	struct completion c; /* first: freed by completions_drain() */
@@ -10,11 +12,16 @@ struct pool_job {
 	pool_fn fn;
 };
 
+/* Pool jobs are slow by definition (PBKDF2 takes ~0.7 s): on a busy core the event loop must
+ * win, or every socket stalls behind a sign-in. Linux applies nice per thread (its tid). */
+#define POOL_NICE 10
+
 static void *pool_main(void *arg)
 {
 	struct pool *p = arg;
 	struct pool_job *j;
 
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), POOL_NICE); /* best effort */
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->head && !p->stopping)
