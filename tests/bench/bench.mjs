@@ -13,7 +13,8 @@
 // Knobs (environment): BENCH_REPEATS (3), BENCH_WARMUP (5), BENCH_MEASURE (20), BENCH_HOLD (60),
 // BENCH_SCENARIOS (a,b,c,d,e), BENCH_IDLE_COUNTS (1000,5000,10000,20000),
 // BENCH_FANOUT_RATES (deliveries/s: 20000,50000,100000,200000,400000), BENCH_PUBS (1,10,50),
-// BENCH_SERVERS (mingshi,node,mosquitto), BENCH_WRITE (1: write docs/BENCHMARKS.md).
+// BENCH_SERVERS (mingshi,node,mosquitto), BENCH_WRITE (1: write docs/BENCHMARKS.md),
+// BENCH_FANOUT (instead of PUBS × RATES: "10:20000,100000;50:100000" = publishers:rates;…).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -308,10 +309,20 @@ function check(what, ok, detail = '') {
 }
 
 // (a) fan-out: subscribers + publishers in one room, offered deliveries/s stepped.
+// The (publishers, offered deliveries/s) cells of scenario (a).
+function fanoutCells() {
+  const spec = SMOKE ? '' : env('BENCH_FANOUT', '');
+  if (!spec) return CFG.pubs.flatMap((pubs) => CFG.rates.map((rate) => ({ pubs, rate })));
+  return spec.split(';').flatMap((part) => {
+    const [pubs, rates] = part.split(':');
+    return rates.split(',').map((rate) => ({ pubs: Number(pubs), rate: Number(rate) }));
+  });
+}
+
 async function scenarioA(fx) {
   for (const name of CFG.servers) {
-    for (const pubs of CFG.pubs) {
-      for (const rate of CFG.rates) {
+    for (const { pubs, rate } of fanoutCells()) {
+      {
         const runs = [];
         for (let k = 0; k < CFG.repeats; k++) {
           const srv = await startServer(name, fx);
