@@ -112,34 +112,80 @@ static int64_t existing_id(struct db *db, const struct message *m)
 	return id;
 }
 
+/* The first post of (room, user, client_id): its stored row. */
+static enum err post_duplicate(struct db *db, struct message *m, bool *duplicate,
+			       struct error *e)
+{
+	int64_t id = existing_id(db, m);
+
+	*duplicate = true;
+	if (id && discussion_get(db, m->room, id, m) == ERR_OK)
+		return ERR_OK;
+	return error_set(e, ERR_DB, NULL, NULL);
+}
+
+static enum err check_reply_to(struct db *db, const struct message *m, struct error *e)
+{
+	static const char SQL[] = "SELECT 1 FROM messages WHERE id = ?1 AND room = ?2";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return error_set(e, ERR_DB, NULL, NULL);
+	sqlite3_bind_int64(st, 1, m->reply_to);
+	sqlite3_bind_text(st, 2, m->room, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc == SQLITE_ROW)
+		return ERR_OK;
+	return rc == SQLITE_DONE ? error_set(e, ERR_INVALID, "reply_to",
+					     "no message %lld in this room", (long long)m->reply_to)
+				 : error_set(e, db_err(rc), NULL, NULL);
+}
+
+/* Completes a freshly stored m the way a read would (the author's name and role, defaults)
+ * without reading the row back. */
+static enum err fill_new(struct db *db, struct message *m, int64_t id, const char *now)
+{
+	static const char SQL[] = "SELECT name, role FROM users WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, m->user_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		db_col_text(st, 0, m->user_name, sizeof(m->user_name));
+		db_col_text(st, 1, m->user_role, sizeof(m->user_role));
+	}
+	db_done(st);
+	m->id = id;
+	snprintf(m->created_at, sizeof(m->created_at), "%.23s", now);
+	m->deleted = m->pinned = m->answered = false;
+	m->upvotes = 0;
+	return rc == SQLITE_ROW ? ERR_OK : ERR_DB;
+}
+
+/* The common case costs one INSERT (its unique index finds a retry), the FTS row and one
+ * primary-key read of the author: no lookup before and no re-read after. */
 enum err discussion_post(struct db *db, struct message *m, bool *duplicate, struct error *e)
 {
 	static const char SQL[] =
 		"INSERT INTO messages (room, user_id, client_id, kind, text, reply_to, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)"
 		" ON CONFLICT (room, user_id, client_id) DO NOTHING";
-	struct message *parent;
 	sqlite3_stmt *st;
 	char now[32];
 	int64_t id;
 	int rc;
 
 	*duplicate = false;
-	id = existing_id(db, m);
-	if (id) {
-		*duplicate = true;
-		return discussion_get(db, m->room, id, m) == ERR_OK
-			       ? ERR_OK
-			       : error_set(e, ERR_DB, NULL, NULL);
-	}
-	if (m->reply_to) {
-		parent = malloc(sizeof(*parent));
-		rc = parent ? discussion_get(db, m->room, m->reply_to, parent) : ERR_NOMEM;
-		free(parent);
-		if (rc != ERR_OK)
-			return error_set(e, ERR_INVALID, "reply_to", "no message %lld in this room",
-					 (long long)m->reply_to);
-	}
+	/* a retry is acked even if its reply_to has become invalid, as the first post was */
+	if (m->reply_to && existing_id(db, m))
+		return post_duplicate(db, m, duplicate, e);
+	if (m->reply_to && check_reply_to(db, m, e) != ERR_OK)
+		return e->err;
 	st = db_stmt(db, SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
@@ -150,16 +196,17 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, m->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, m->reply_to);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
 		return error_set(e, db_err(rc), NULL, NULL);
+	if (sqlite3_changes(db->h) == 0)
+		return post_duplicate(db, m, duplicate, e);
 	id = sqlite3_last_insert_rowid(db->h);
-	if (fts_add(db, id, m->text) != ERR_OK)
+	if (fts_add(db, id, m->text) != ERR_OK || fill_new(db, m, id, now) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
-	return discussion_get(db, m->room, id, m) == ERR_OK ? ERR_OK
-							    : error_set(e, ERR_DB, NULL, NULL);
+	return ERR_OK;
 }
 
 /* ---- history ------------------------------------------------------------------------- */
