@@ -195,7 +195,7 @@ static int members_grow(struct hub_room *r)
 }
 
 /* Counts one more connection of u; returns true when u was not present before. */
-static bool member_add(struct hub_room *r, const struct user *u)
+static bool member_add(struct hub_room *r, const struct ws_user *u)
 {
 	struct hub_member *m;
 
@@ -279,7 +279,7 @@ void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t excep
 	ws_buf_unref(b);
 }
 
-static void publish_presence(struct hub *h, struct hub_room *r, const struct user *u,
+static void publish_presence(struct hub *h, struct hub_room *r, const struct ws_user *u,
 			     const char *state)
 {
 	json_t *v =

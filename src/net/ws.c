@@ -386,11 +386,15 @@ static int on_filter(struct ws_conn *c, struct lws *wsi)
 	struct server *s = server_of(wsi);
 	char token[TOKEN_B64_MAX];
 	struct session sess;
+	struct user u;
 
 	memset(c, 0, sizeof(*c));
 	if (cookie_token(wsi, token) != 0 ||
-	    api_ws_authenticate(s->app, token, &c->user, &sess) != ERR_OK)
+	    api_ws_authenticate(s->app, token, &u, &sess) != ERR_OK)
 		return -1;
+	c->user.id = u.id;
+	c->user.role = u.role;
+	memcpy(c->user.name, u.name, sizeof(c->user.name));
 	c->session_id = sess.id;
 	return 0;
 }
@@ -411,7 +415,7 @@ static int on_established(struct ws_conn *c, struct lws *wsi)
 		s->ws_list->prev = c;
 	s->ws_list = c;
 	s->app->metrics.open_ws++;
-	log_debug("ws: %s connected", c->user.username);
+	log_debug("ws: user %lld connected", (long long)c->user.id);
 	return c->handle ? 0 : -1;
 }
 
