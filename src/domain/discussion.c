@@ -113,8 +113,7 @@ static int64_t existing_id(struct db *db, const struct message *m)
 }
 
 /* The first post of (room, user, client_id): its stored row. */
-static enum err post_duplicate(struct db *db, struct message *m, bool *duplicate,
-			       struct error *e)
+static enum err post_duplicate(struct db *db, struct message *m, bool *duplicate, struct error *e)
 {
 	int64_t id = existing_id(db, m);
 
