@@ -141,7 +141,8 @@ build_mbedtls() {
 # LWS_MBEDTLS_LIBRARIES: without them every check fails quietly (ALPN, SNI, …).
 build_lws() {
 	unpack libwebsockets "$LWS_VER" "$top/mk/patches/lws-4.3.5-mbedtls-tls13.patch" \
-		"$top/mk/patches/lws-4.3.5-mbedtls-record-size.patch"
+		"$top/mk/patches/lws-4.3.5-mbedtls-record-size.patch" \
+		"$top/mk/patches/lws-4.3.5-sorted-insert-from-tail.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do
