@@ -14,6 +14,7 @@
 // BENCH_SCENARIOS (a,b,c,d,e), BENCH_IDLE_COUNTS (1000,5000,10000,20000),
 // BENCH_FANOUT_RATES (deliveries/s: 20000,50000,100000,200000,400000), BENCH_PUBS (1,10,50),
 // BENCH_SERVERS (mingshi,node,mosquitto), BENCH_WRITE (1: write docs/BENCHMARKS.md),
+// BENCH_IDLE_REPEATS (scenario b; default BENCH_REPEATS),
 // BENCH_FANOUT (instead of PUBS × RATES: "10:20000,100000;50:100000" = publishers:rates;…).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,13 +46,14 @@ const num = (k, d) => Number(env(k, d));
 
 const CFG = SMOKE
   ? {
-    repeats: 1, warmup: 0.5, measure: 2, hold: 2, scenarios: ['a', 'b', 'c', 'd', 'e'],
+    repeats: 1, idleRepeats: 1, warmup: 0.5, measure: 2, hold: 2, scenarios: ['a', 'b', 'c', 'd', 'e'],
     idle: [50], rates: [2000], pubs: [2], subs: 20, servers: ['mingshi', 'node', 'mosquitto'],
     durablePubs: 4, durableWindow: 4, durableRates: [200], wrkSeconds: 2, write: false,
   }
   : {
     repeats: num('BENCH_REPEATS', 3), warmup: num('BENCH_WARMUP', 5), measure: num('BENCH_MEASURE', 20),
-    hold: num('BENCH_HOLD', 60), scenarios: list('BENCH_SCENARIOS', 'a,b,c,d,e'),
+    hold: num('BENCH_HOLD', 60), idleRepeats: num('BENCH_IDLE_REPEATS', num('BENCH_REPEATS', 3)),
+    scenarios: list('BENCH_SCENARIOS', 'a,b,c,d,e'),
     idle: list('BENCH_IDLE_COUNTS', `1000,5000,10000,${NOFILE === 'unlimited' || Number(NOFILE) > 21000 ? 20000 : Number(NOFILE) - 500}`).map(Number),
     rates: list('BENCH_FANOUT_RATES', '20000,50000,100000,200000,400000').map(Number),
     pubs: list('BENCH_PUBS', '1,10,50').map(Number), subs: 1000,
@@ -347,7 +349,7 @@ async function scenarioB(fx) {
   for (const name of CFG.servers) {
     for (const n of CFG.idle) {
       const runs = [];
-      for (let k = 0; k < CFG.repeats; k++) {
+      for (let k = 0; k < CFG.idleRepeats; k++) {
         const srv = await startServer(name, fx);
         try {
           await sleep(300);
