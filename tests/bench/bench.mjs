@@ -14,7 +14,8 @@
 // BENCH_SCENARIOS (a,b,c,d,e), BENCH_IDLE_COUNTS (1000,5000,10000,20000),
 // BENCH_FANOUT_RATES (deliveries/s: 20000,50000,100000,200000,400000), BENCH_PUBS (1,10,50),
 // BENCH_SERVERS (mingshi,node,mosquitto), BENCH_WRITE (1: write docs/BENCHMARKS.md),
-// BENCH_IDLE_REPEATS (scenario b; default BENCH_REPEATS),
+// BENCH_IDLE_REPEATS (scenario b; default BENCH_REPEATS), BENCH_DURABLE_RATES (open-loop
+// messages/s of scenario d, 2500),
 // BENCH_FANOUT (instead of PUBS × RATES: "10:20000,100000;50:100000" = publishers:rates;…).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,7 +59,8 @@ const CFG = SMOKE
     rates: list('BENCH_FANOUT_RATES', '20000,50000,100000,200000,400000').map(Number),
     pubs: list('BENCH_PUBS', '1,10,50').map(Number), subs: 1000,
     servers: list('BENCH_SERVERS', 'mingshi,node,mosquitto'),
-    durablePubs: 10, durableWindow: 16, durableRates: [10000], wrkSeconds: num('BENCH_MEASURE', 20),
+    durablePubs: 10, durableWindow: 16, durableRates: list('BENCH_DURABLE_RATES', '2500').map(Number),
+    wrkSeconds: num('BENCH_MEASURE', 20),
     write: env('BENCH_WRITE', '1') === '1',
   };
 
@@ -218,10 +220,14 @@ async function fixtures() {
   // Two accounts of studio 1 (its master and a member) carry every connection: sessions can be
   // shared by many sockets, and sign-in deliberately costs ~0.7 s of PBKDF2.
   const sessions = [await signIn(PORT.mingshi, 'master_li'), await signIn(PORT.mingshi, 'teacher_wang')];
+  // (e) runs its durable load in another room, as the provincial admin (who may post anywhere)
+  const admin = await signIn(PORT.mingshi, 'admin');
   await stop(srv);
   const cookies = path.join(OUT, 'cookies.txt');
   fs.writeFileSync(cookies, sessions.map((s) => s.cookie).join('\n') + '\n');
-  return { cert, key, seed, cookies, sessions };
+  const adminCookies = path.join(OUT, 'cookies-admin.txt');
+  fs.writeFileSync(adminCookies, `${admin.cookie}\n`);
+  return { cert, key, seed, cookies, adminCookies, sessions };
 }
 
 function freshData(fx, name) {
@@ -468,8 +474,9 @@ async function scenarioE(fx) {
       const dur = CFG.warmup + CFG.measure;
       const fan = runGen(genArgs(srv, fx, ['--mode', 'fanout', '--subs', SMOKE ? 20 : 1000, '--pubs', 10,
         '--rate', SMOKE ? 20 : 50, '--warmup', CFG.warmup, '--duration', CFG.measure]));
-      const dur2 = runGen(genArgs(srv, fx, ['--mode', 'durable', '--subs', 0, '--pubs', 4, '--rate', SMOKE ? 100 : 2000,
-        '--warmup', CFG.warmup, '--duration', CFG.measure]));
+      // in studio:2, so its messages are not fanned out to (a)'s thousand subscribers too
+      const dur2 = runGen(genArgs(srv, fx, ['--mode', 'durable', '--subs', 0, '--pubs', 4, '--rate', SMOKE ? 100 : 1000,
+        '--warmup', CFG.warmup, '--duration', CFG.measure, '--room', 'studio:2', '--cookies', fx.adminCookies]));
       await sleep(SMOKE ? 1500 : 8000); // the subscribers are connected and publishing has begun
       const logins = (async () => {
         const until = Date.now() + dur * 1000;
@@ -522,11 +529,15 @@ function pkgVersion(name) {
   try { return JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/bench/node_modules', name, 'package.json'), 'utf8')).version; } catch { return '?'; }
 }
 
+// How a section's figures were made: printed under its heading, so sections from separate
+// runs (BENCH_SCENARIOS=…) can sit side by side in docs/BENCHMARKS.md.
+let PROVENANCE = '';
+
 function report() {
   const L = [];
   const peersOf = (rows, key, pick) => Object.fromEntries(CFG.servers.map((s) => [s, pick(rows.filter((r) => r.name === s && key(r)))]));
   if (results.a.length) {
-    L.push('### (a) Fan-out: 1 room, 1000 subscribers, 120-byte messages', '');
+    L.push('### (a) Fan-out: 1 room, 1000 subscribers, 120-byte messages', PROVENANCE, '');
     L.push('| server | publishers | offered deliveries/s | delivered/s | server CPU-s | deliveries per CPU-s | p50 ms | p99 ms | p99.9 ms | runs ok |');
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results.a) {
@@ -538,7 +549,7 @@ function report() {
     L.push('', `Best deliveries per server-CPU-second: mingshi ${f0(best.mingshi)}, Node ${f0(best.node)}, mosquitto ${f0(best.mosquitto)} — mingshi/Node ${ratio(best.mingshi, best.node)}, mingshi/mosquitto ${ratio(best.mingshi, best.mosquitto)}. p99 at 100 000 deliveries/s (10 publishers): mingshi ${f2(at100k.mingshi)} ms, Node ${f2(at100k.node)} ms (mingshi/Node ${ratio(at100k.mingshi, at100k.node)}). mosquitto runs at QoS 0 and persists nothing; mingshi and Node commit every message to SQLite (synchronous=FULL) before fan-out.`, '');
   }
   if (results.b.length) {
-    L.push('### (b) Idle TLS WebSockets (connected and subscribed), held open', '');
+    L.push('### (b) Idle TLS WebSockets (connected and subscribed), held open', PROVENANCE, '');
     L.push('| server | connections | RSS per connection (KiB) | handshakes/s | runs ok |', '|---|---|---|---|---|');
     for (const r of results.b) {
       L.push(`| ${r.name} | ${f0(r.n)} | ${f1(med(r.runs, 'rss_per_conn') / 1024)} | ${f0(med(r.runs, 'handshakes_per_s'))} | ${r.runs.filter((x) => x.closed === 0 && x.connected === r.n).length}/${r.runs.length} |`);
@@ -546,7 +557,7 @@ function report() {
     L.push('');
   }
   if (results.c.length) {
-    L.push('### (c) HTTPS REST reads (wrk, 1 thread, 50 keep-alive connections)', '');
+    L.push('### (c) HTTPS REST reads (wrk, 1 thread, 50 keep-alive connections)', PROVENANCE, '');
     L.push('| server | endpoint | requests/s | p99 ms | server CPU-s |', '|---|---|---|---|---|');
     for (const r of results.c) L.push(`| ${r.name} | ${r.what} | ${f0(med(r.runs, 'rps'))} | ${f2(med(r.runs, 'p99'))} | ${f2(med(r.runs, 'cpu_s'))} |`);
     for (const what of [...new Set(results.c.map((r) => r.what))]) {
@@ -557,7 +568,7 @@ function report() {
     L.push('');
   }
   if (results.d.length) {
-    L.push(`### (d) Durable chat messages (${CFG.durablePubs} publishers in one room, acked after COMMIT, synchronous=FULL)`, '');
+    L.push(`### (d) Durable chat messages (${CFG.durablePubs} publishers in one room, acked after COMMIT, synchronous=FULL)`, '', PROVENANCE, '');
     L.push('| server | load | acked msgs/s | ack p50 ms | ack p99 ms | ack p99.9 ms | server CPU-s | runs ok |', '|---|---|---|---|---|---|---|---|');
     for (const r of results.d) {
       L.push(`| ${r.name} | ${r.mode === 'max' ? `closed loop, ${CFG.durableWindow} in flight per publisher` : `open loop ${r.mode}`} | ${f0(med(r.runs, 'acked_per_s'))} | ${f2(med(r.runs, (x) => x.ack_latency.p50_ms))} | ${f2(med(r.runs, (x) => x.ack_latency.p99_ms))} | ${f2(med(r.runs, (x) => x.ack_latency.p999_ms))} | ${f2(med(r.runs, 'cpu_s'))} | ${r.runs.filter((x) => x.ok).length}/${r.runs.length} |`);
@@ -568,7 +579,7 @@ function report() {
     L.push('');
   }
   if (results.e.length) {
-    L.push('### (e) Event-loop stall: `/healthz` while (a) and (d) run and 8 sign-ins hash', '');
+    L.push('### (e) Event-loop stall: `/healthz` while (a) and (d) run and 8 sign-ins hash', PROVENANCE, '');
     L.push('| probes | p50 ms | p99 ms | max ms |', '|---|---|---|---|');
     const r = results.e[0].runs;
     L.push(`| ${f0(median(r.map((x) => x.n)))} | ${f2(median(r.map((x) => x.p50)))} | ${f2(median(r.map((x) => x.p99)))} | ${f2(median(r.map((x) => x.max)))} |`, '');
@@ -576,21 +587,36 @@ function report() {
   return L.join('\n');
 }
 
-function writeDoc(table, started) {
+// Splits a results block into its "### (x)" sections: {x: text}.
+function sections(text) {
+  const out = {};
+  const parts = text.split(/^(?=### \()/m);
+  for (const part of parts) {
+    const m = /^### \((\w)\)/.exec(part);
+    if (m) out[m[1]] = part.trimEnd();
+  }
+  return out;
+}
+
+// Replaces, in docs/BENCHMARKS.md, the sections this run measured and keeps the others.
+function writeDoc(table) {
   const file = path.join(ROOT, 'docs/BENCHMARKS.md');
   const doc = fs.readFileSync(file, 'utf8');
   const begin = '<!-- bench:begin -->';
   const end = '<!-- bench:end -->';
-  const cmd = `make bench${Object.keys(process.env).filter((k) => k.startsWith('BENCH_')).map((k) => ` ${k}=${process.env[k]}`).join('')}`;
-  const body = [begin, '', `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${cmd}\` (${CFG.repeats} repeat(s), ${CFG.warmup} s warm-up, ${CFG.measure} s measured; medians).`, '', machine(), '', table, end].join('\n');
   const i = doc.indexOf(begin);
   const j = doc.indexOf(end);
+  const old = i >= 0 && j > i ? sections(doc.slice(i + begin.length, j)) : {};
+  const merged = { ...old, ...sections(table) };
+  const body = [begin, '', machine(), '', ...Object.keys(merged).sort().map((k) => `${merged[k]}\n`), end].join('\n');
   fs.writeFileSync(file, i >= 0 && j > i ? doc.slice(0, i) + body + doc.slice(j + end.length) : `${doc}\n${body}\n`);
   log(`wrote ${path.relative(ROOT, file)}`);
 }
 
 async function main() {
   const started = new Date();
+  const cmd = `make bench${Object.keys(process.env).filter((k) => k.startsWith('BENCH_')).sort().map((k) => ` ${k}=${process.env[k]}`).join('')}`;
+  PROVENANCE = `_Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`${cmd}\`: ${CFG.repeats} repeat(s), ${CFG.warmup} s warm-up, ${CFG.measure} s measured, medians._`;
   for (const bin of [MINGSHI, MSGEN]) if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make bench`);
   const fx = await fixtures();
   const run = { a: scenarioA, b: scenarioB, c: scenarioC, d: scenarioD, e: scenarioE };
@@ -606,7 +632,7 @@ async function main() {
   const table = report();
   console.log(table);
   if (SMOKE) fs.writeFileSync(path.join(OUT, 'smoke.md'), table);
-  else if (CFG.write) writeDoc(table, started);
+  else if (CFG.write) writeDoc(table);
   agent.destroy();
   process.exitCode = failures ? 1 : 0;
 }
