@@ -575,7 +575,7 @@ function report() {
     L.push('');
   }
   if (results.d.length) {
-    L.push(`### (d) Durable chat messages (${CFG.durablePubs} publishers in one room, acked after COMMIT, synchronous=FULL)`, '', '', PROVENANCE, '');
+    L.push(`### (d) Durable chat messages (${CFG.durablePubs} publishers in one room, acked after COMMIT, synchronous=FULL)`, '', PROVENANCE, '');
     L.push('| server | load | acked msgs/s | ack p50 ms | ack p99 ms | ack p99.9 ms | server CPU-s | runs ok |', '|---|---|---|---|---|---|---|---|');
     for (const r of results.d) {
       L.push(`| ${r.name} | ${r.mode === 'max' ? `closed loop, ${CFG.durableWindow} in flight per publisher` : `open loop ${r.mode}`} | ${f0(med(r.runs, 'acked_per_s'))} | ${f2(med(r.runs, (x) => x.ack_latency.p50_ms))} | ${f2(med(r.runs, (x) => x.ack_latency.p99_ms))} | ${f2(med(r.runs, (x) => x.ack_latency.p999_ms))} | ${f2(med(r.runs, 'cpu_s'))} | ${r.runs.filter((x) => x.ok).length}/${r.runs.length} |`);
