@@ -112,11 +112,10 @@ static int64_t existing_id(struct db *db, const struct message *m)
 	return id;
 }
 
-/* The first post of (room, user, client_id): its stored row. */
-static enum err post_duplicate(struct db *db, struct message *m, bool *duplicate, struct error *e)
+/* The first post of (room, user, client_id), stored as id: its row into m. */
+static enum err post_duplicate(struct db *db, struct message *m, int64_t id, bool *duplicate,
+			       struct error *e)
 {
-	int64_t id = existing_id(db, m);
-
 	*duplicate = true;
 	if (id && discussion_get(db, m->room, id, m) == ERR_OK)
 		return ERR_OK;
@@ -181,8 +180,9 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 
 	*duplicate = false;
 	/* a retry is acked even if its reply_to has become invalid, as the first post was */
-	if (m->reply_to && existing_id(db, m))
-		return post_duplicate(db, m, duplicate, e);
+	id = m->reply_to ? existing_id(db, m) : 0;
+	if (id)
+		return post_duplicate(db, m, id, duplicate, e);
 	if (m->reply_to && check_reply_to(db, m, e) != ERR_OK)
 		return e->err;
 	st = db_stmt(db, SQL);
@@ -201,7 +201,7 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 	if (rc != SQLITE_DONE)
 		return error_set(e, db_err(rc), NULL, NULL);
 	if (sqlite3_changes(db->h) == 0)
-		return post_duplicate(db, m, duplicate, e);
+		return post_duplicate(db, m, existing_id(db, m), duplicate, e);
 	id = sqlite3_last_insert_rowid(db->h);
 	if (fts_add(db, id, m->text) != ERR_OK || fill_new(db, m, id, now) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
