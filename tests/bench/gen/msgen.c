@@ -447,7 +447,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
 	struct conn *c = lws_get_opaque_user_data(wsi);
 
-	(void)user;
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
 		SSL_CTX_set_ssl_version(user, TLSv1_2_client_method());

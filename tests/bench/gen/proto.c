@@ -47,7 +47,7 @@ static int read_num(const char **s, const char *end, int base, uint64_t *out)
 	return 0;
 }
 
-/* Expects the two characters lit at *s and advances past them. */
+/* Expects the literal lit at *s and advances past it; -1 if it is not there. */
 static int expect(const char **s, const char *end, const char *lit)
 {
 	size_t n = strlen(lit);
