@@ -79,6 +79,57 @@ void db_done(sqlite3_stmt *stmt)
 		sqlite3_reset(stmt);
 }
 
+/* ---- work deferred to the end of a transaction ----------------------------------------- */
+
+enum err db_defer(struct db *db, db_deferred_fn fn, void *arg)
+{
+	struct db_deferred *d;
+	enum err r;
+
+	if (!db->deferring) {
+		r = fn(db, arg);
+		free(arg);
+		return r;
+	}
+	if (db->ndeferred == db->deferred_cap) {
+		size_t cap = db->deferred_cap ? db->deferred_cap * 2 : 64;
+
+		d = realloc(db->deferred, cap * sizeof(*d));
+		if (!d) {
+			free(arg);
+			return ERR_NOMEM;
+		}
+		db->deferred = d;
+		db->deferred_cap = cap;
+	}
+	db->deferred[db->ndeferred++] = (struct db_deferred){ fn, arg };
+	return ERR_OK;
+}
+
+size_t db_deferred_mark(const struct db *db)
+{
+	return db->ndeferred;
+}
+
+void db_drop_deferred(struct db *db, size_t mark)
+{
+	while (db->ndeferred > mark)
+		free(db->deferred[--db->ndeferred].arg);
+}
+
+enum err db_run_deferred(struct db *db)
+{
+	enum err r = ERR_OK;
+	size_t i;
+
+	for (i = 0; i < db->ndeferred && r == ERR_OK; i++)
+		r = db->deferred[i].fn(db, db->deferred[i].arg);
+	for (size_t k = 0; k < db->ndeferred; k++)
+		free(db->deferred[k].arg);
+	db->ndeferred = 0;
+	return r;
+}
+
 /* ---- open / close -------------------------------------------------------------------- */
 
 static enum err apply_pragmas(struct db *db, enum db_mode mode, struct error *e)
@@ -138,6 +189,8 @@ void db_close(struct db *db)
 			sqlite3_finalize(db->slots[i].stmt);
 	}
 	free(db->slots);
+	db_drop_deferred(db, 0);
+	free(db->deferred);
 	if (db->h)
 		sqlite3_close(db->h);
 	memset(db, 0, sizeof(*db));

@@ -6,13 +6,24 @@
 #define MINGSHI_CORE_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
 
+struct db;
+
 struct stmt_slot {
 	const char *sql; /* key: the address of a static SQL string */
 	sqlite3_stmt *stmt;
+};
+
+/* Work put off to the end of the writer's transaction: fn(db, arg), then free(arg). */
+typedef enum err (*db_deferred_fn)(struct db *db, void *arg);
+
+struct db_deferred {
+	db_deferred_fn fn;
+	void *arg;
 };
 
 struct db {
@@ -20,6 +31,10 @@ struct db {
 	struct stmt_slot *slots; /* open-addressing table keyed by sql pointer */
 	size_t nslots, used;
 	int readonly;
+	/* deferring: db_defer() queues instead of running (the writer's connection) */
+	bool deferring;
+	struct db_deferred *deferred;
+	size_t ndeferred, deferred_cap;
 };
 
 enum db_mode {
@@ -46,6 +61,24 @@ void db_done(sqlite3_stmt *stmt);
 /* Runs one or more statements without results (pragmas, savepoints, scripts). Returns the
  * SQLite result code; logs failures other than constraint violations. */
 int db_exec(struct db *db, const char *sql);
+
+/* Runs fn(db, arg) and frees arg, now or, on a deferring connection, at db_run_deferred().
+ * Why: FTS5 writes its pending index to disk at every SAVEPOINT it takes part in, so an FTS
+ * write inside each job's savepoint turns every message into its own index segment (~2x the
+ * writer's cost per message). The writer queues such writes and runs them once all of the
+ * batch's savepoints are released. arg must come from malloc(); it is freed even on failure
+ * (ERR_NOMEM when it cannot be queued). */
+enum err db_defer(struct db *db, db_deferred_fn fn, void *arg);
+
+/* The queue's length: a mark for db_drop_deferred(). */
+size_t db_deferred_mark(const struct db *db);
+
+/* Drops (frees, without running) the work queued after `mark`: its job rolled back. */
+void db_drop_deferred(struct db *db, size_t mark);
+
+/* Runs the queued work in order and empties the queue. Stops at the first failure (the rest
+ * is dropped) and returns it: the caller must then roll the transaction back. */
+enum err db_run_deferred(struct db *db);
 
 /* Applies the embedded migrations that are not yet recorded in schema_migrations, each in its
  * own transaction. Returns ERR_OK or fills *e. */

@@ -88,22 +88,45 @@ static void return_jobs(struct writer *w, struct writer_job *rest)
 
 /* ---- one batch ----------------------------------------------------------------------- */
 
+/* One of the savepoint statements, prepared once (sqlite3_exec would parse it per job). */
+static int step_once(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (!st)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE)
+		log_error("writer: %s: %s", sql, sqlite3_errmsg(db->h));
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT job";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO job";
+static const char SQL_RELEASE[] = "RELEASE job";
+
 /* Runs one job in its own savepoint. Returns its result; if SQLite rolled back the whole
- * transaction underneath (I/O error, disk full), *txn_lost is set. */
+ * transaction underneath (I/O error, disk full), *txn_lost is set. Work the job deferred
+ * (db_defer) is dropped with its changes when it fails. */
 static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
 {
+	size_t mark = db_deferred_mark(&w->db);
 	enum err r;
 
-	if (db_exec(&w->db, "SAVEPOINT job;") != SQLITE_OK)
+	if (step_once(&w->db, SQL_SAVEPOINT) != SQLITE_OK)
 		return db_err(sqlite3_errcode(w->db.h));
 	r = j->fn(&w->db, j->c.arg);
 	if (sqlite3_get_autocommit(w->db.h)) {
 		*txn_lost = true;
 		return r == ERR_OK ? ERR_UNAVAILABLE : r;
 	}
-	if (r != ERR_OK)
-		db_exec(&w->db, "ROLLBACK TO job;");
-	db_exec(&w->db, "RELEASE job;");
+	if (r != ERR_OK) {
+		step_once(&w->db, SQL_ROLLBACK_TO);
+		db_drop_deferred(&w->db, mark);
+	}
+	step_once(&w->db, SQL_RELEASE);
 	return r;
 }
 
@@ -154,6 +177,16 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 	}
 	if (prev)
 		prev->next = NULL;
+	if (lost)
+		db_drop_deferred(&w->db, 0);
+	else if ((rc = db_run_deferred(&w->db)) != ERR_OK) {
+		/* the batch's deferred index writes failed: none of its jobs may commit */
+		log_error("writer: deferred work failed (%s; sqlite: %s); %zu jobs fail",
+			  err_default_message((enum err)rc), sqlite3_errmsg(w->db.h), *ran);
+		db_exec(&w->db, "ROLLBACK;");
+		fail_range(batch, NULL, ERR_DB);
+		lost = true;
+	}
 	if (!lost) {
 		int64_t c0 = clock_mono_us();
 
@@ -212,6 +245,7 @@ void writer_init(struct writer *w, struct db *db, struct completions *c, struct 
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->db = *db;
+	w->db.deferring = true;
 	memset(db, 0, sizeof(*db));
 	w->completions = c;
 	w->metrics = m;

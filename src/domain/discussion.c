@@ -66,30 +66,51 @@ enum err discussion_last_id(struct db *db, const char *room, int64_t *out)
 /* ---- the full-text index --------------------------------------------------------------- */
 
 /* messages_fts is an external-content FTS5 table: we add a row's text when it is stored and
- * remove the old text before it changes (the 'delete' command needs the old value). */
-static enum err fts_add(struct db *db, int64_t id, const char *text)
+ * remove the old text before it changes (the 'delete' command needs the old value). Both go
+ * through db_defer(): on the writer they run once the batch's savepoints are released, since
+ * FTS5 flushes its pending terms to a new segment at every savepoint it takes part in. */
+struct fts_change {
+	int64_t id;
+	bool remove;
+	char text[]; /* NUL-terminated */
+};
+
+static enum err fts_apply(struct db *db, void *arg)
 {
-	static const char SQL[] = "INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static const char ADD[] = "INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)";
+	static const char REMOVE[] =
+		"INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?1, ?2)";
+	const struct fts_change *c = arg;
+	sqlite3_stmt *st = db_stmt(db, c->remove ? REMOVE : ADD);
 
 	if (!st)
 		return ERR_DB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, c->id);
+	sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
 	return db_step_done(st);
+}
+
+static enum err fts_change(struct db *db, int64_t id, const char *text, bool remove)
+{
+	size_t len = strlen(text);
+	struct fts_change *c = malloc(sizeof(*c) + len + 1);
+
+	if (!c)
+		return ERR_NOMEM;
+	c->id = id;
+	c->remove = remove;
+	memcpy(c->text, text, len + 1);
+	return db_defer(db, fts_apply, c);
+}
+
+static enum err fts_add(struct db *db, int64_t id, const char *text)
+{
+	return fts_change(db, id, text, false);
 }
 
 static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
 {
-	static const char SQL[] =
-		"INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?1, ?2)";
-	sqlite3_stmt *st = db_stmt(db, SQL);
-
-	if (!st)
-		return ERR_DB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, old_text, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	return fts_change(db, id, old_text, true);
 }
 
 /* ---- posting ------------------------------------------------------------------------- */

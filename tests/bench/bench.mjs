@@ -28,7 +28,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SMOKE = process.argv.includes('--smoke');
 const OUT = path.join(ROOT, 'build/bench');
 const MSGEN = path.join(OUT, 'msgen');
-const MINGSHI = path.join(ROOT, 'build/mingshi');
+// BENCH_MINGSHI: another build of the server, for A/B runs of a change
+const MINGSHI = process.env.BENCH_MINGSHI || path.join(ROOT, 'build/mingshi');
 const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const TICK = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux

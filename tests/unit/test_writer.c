@@ -143,12 +143,134 @@ static void threaded(void **state)
 	cleanup(dir, path);
 }
 
+/* ---- db_defer: work a job puts off to the end of the batch ----------------------------- */
+
+struct deferred_row {
+	int value; /* inserted into d(v) at the end of the batch; negative: fail */
+};
+
+static enum err deferred_insert(struct db *db, void *arg)
+{
+	const struct deferred_row *r = arg;
+	char sql[96];
+
+	if (r->value < 0)
+		return ERR_DB;
+	/* the batch's transaction is open, and no savepoint of a job is */
+	assert_int_equal(sqlite3_get_autocommit(db->h), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO d(v) VALUES (%d)", r->value);
+	return db_exec(db, sql) == SQLITE_OK ? ERR_OK : ERR_DB;
+}
+
+/* Inserts j->value into t now and defers j->value * 10 (or a failure) into d. */
+static enum err deferring_job(struct db *db, void *arg)
+{
+	struct job *j = arg;
+	struct deferred_row *r = malloc(sizeof(*r));
+	char sql[96];
+
+	assert_non_null(r);
+	r->value = j->value < 0 ? -1 : j->value * 10;
+	snprintf(sql, sizeof(sql), "INSERT INTO t(v) VALUES (%d)", j->value);
+	assert_int_equal(db_exec(db, sql), SQLITE_OK);
+	assert_int_equal(db_defer(db, deferred_insert, r), ERR_OK);
+	return j->fail ? ERR_CONFLICT : ERR_OK;
+}
+
+static char *concat(struct db *db, const char *table)
+{
+	static char out[128];
+	char sql[128];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(v, ','), '') FROM %s", table);
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static void run_deferring(struct job *jobs, int n, const char *want_t, const char *want_d)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+	struct db db;
+
+	open_file_db(&db, dir, path, sizeof(path));
+	test_exec(&db, "CREATE TABLE d(v INTEGER NOT NULL) STRICT");
+	metrics_init(&m);
+	completions_init(&c);
+	writer_init(&w, &db, &c, &m);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(writer_submit(&w, deferring_job, job_done, &jobs[i]), ERR_OK);
+	assert_int_equal(writer_run_batch(&w), (size_t)n);
+	assert_int_equal(completions_drain(&c), (size_t)n);
+	assert_string_equal(concat(&w.db, "t"), want_t);
+	assert_string_equal(concat(&w.db, "d"), want_d);
+	assert_int_equal(w.db.ndeferred, 0);
+	writer_stop(&w);
+	writer_close(&w);
+	completions_destroy(&c);
+	cleanup(dir, path);
+}
+
+/* Deferred work runs in order after the jobs, in the same transaction; a job that rolls back
+ * takes its deferred work with it. */
+static void deferred_in_order(void **state)
+{
+	struct job jobs[4] = {
+		{ 1, false, 0, 0 }, { 2, true, 0, 0 }, { 3, false, 0, 0 }, { 4, false, 0, 0 }
+	};
+
+	(void)state;
+	run_deferring(jobs, 4, "1,3,4", "10,30,40");
+	assert_int_equal(jobs[0].done_with, ERR_OK);
+	assert_int_equal(jobs[1].done_with, ERR_CONFLICT);
+	assert_int_equal(jobs[3].done_with, ERR_OK);
+}
+
+/* If deferred work fails, no job of the batch commits and every one hears so. */
+static void deferred_failure_fails_batch(void **state)
+{
+	struct job jobs[3] = { { 1, false, 0, 0 }, { -5, false, 0, 0 }, { 3, false, 0, 0 } };
+
+	(void)state;
+	run_deferring(jobs, 3, "", "");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(jobs[i].done_with, ERR_DB);
+}
+
+/* Off the writer, db_defer runs the work at once. */
+static void deferred_runs_now_elsewhere(void **state)
+{
+	struct db db;
+	struct deferred_row *r = malloc(sizeof(*r));
+
+	(void)state;
+	test_db_open(&db);
+	test_exec(&db, "CREATE TABLE d(v INTEGER NOT NULL) STRICT; BEGIN");
+	r->value = 7;
+	assert_int_equal(db_defer(&db, deferred_insert, r), ERR_OK);
+	test_exec(&db, "COMMIT");
+	assert_string_equal(concat(&db, "d"), "7");
+	db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST("writer-1.1 a failing job rolls back alone; one COMMIT per batch",
 		     failing_job_alone),
 		TEST("writer-1.2 the thread completes every job once, batching", threaded),
+		TEST("writer-1.3 deferred work runs after the jobs, in order, minus rolled-back jobs'",
+		     deferred_in_order),
+		TEST("writer-1.4 failing deferred work fails the whole batch, nothing committed",
+		     deferred_failure_fails_batch),
+		TEST("writer-1.5 off the writer, deferred work runs at once",
+		     deferred_runs_now_elsewhere),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }
