@@ -12,6 +12,9 @@ int64_t clock_now(void);
 /* Monotonic microseconds, for latency measurement and rate limits. */
 int64_t clock_mono_us(void);
 
+/* Monotonic nanoseconds, for the cost of short operations. */
+int64_t clock_mono_ns(void);
+
 /* `2026-11-27T08:00:00Z` into out (at least 21 bytes). */
 void clock_rfc3339(int64_t t, char *out, size_t cap);
 

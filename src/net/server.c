@@ -150,6 +150,7 @@ static void service_until(struct server *s, int (*cond)(struct server *), int64_
 
 	while (!cond(s) && clock_mono_us() < end) {
 		completions_drain(&s->app->completions);
+		ws_arm_writers(s);
 		lws_service(s->ctx, 0);
 	}
 }
@@ -219,6 +220,7 @@ int server_run(struct app *app)
 	install_signals(s.ctx);
 	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);
 	while (!got_signal) {
+		ws_arm_writers(&s);
 		if (lws_service(s.ctx, 0) < 0)
 			break;
 	}

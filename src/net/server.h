@@ -6,6 +6,7 @@
 
 #include <libwebsockets.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/app.h"
 #include "net/hub.h"
@@ -20,7 +21,10 @@ struct server {
 	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */
 	int pending_requests;	 /* HTTP requests whose response is not yet written */
 	bool stopping;		 /* shutting down: refuse new requests with 503 */
-	char web_root[2048];	 /* realpath of cfg.web_dir */
+	/* WebSockets with frames to send, not yet handed to lws (net/ws.c, ws_arm_writers) */
+	struct ws_conn *wait_head, *wait_tail;
+	int64_t write_cost_ns; /* moving average of one WebSocket write */
+	char web_root[2048];   /* realpath of cfg.web_dir */
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit

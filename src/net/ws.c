@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "auth/token.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "net/chat.h"
@@ -52,6 +53,79 @@ static void queue_clear(struct ws_conn *c)
 	c->out_frames = c->out_bytes = 0;
 }
 
+/* ---- write scheduling ----------------------------------------------------------------- */
+
+/* How long one loop pass should spend writing to WebSockets. A message to a room of thousands
+ * is that many writes (~15 us each): handed to lws all at once, they would hold every other
+ * socket (a sign-in, a /healthz) for 15 ms per 1 000 subscribers. Sockets with frames to send
+ * wait in a list instead, and each pass arms only as many as fit in this budget, oldest first;
+ * between passes the loop polls and serves everyone else. */
+#define WS_PASS_BUDGET_US 2000
+#define WS_ARM_MIN 16 /* progress even if writes turn slow */
+#define WS_WRITE_COST_START_NS 15000
+
+static void wait_unlink(struct ws_conn *c)
+{
+	struct server *s = c->srv;
+
+	if (!c->waiting)
+		return;
+	if (c->wprev)
+		c->wprev->wnext = c->wnext;
+	else
+		s->wait_head = c->wnext;
+	if (c->wnext)
+		c->wnext->wprev = c->wprev;
+	else
+		s->wait_tail = c->wprev;
+	c->wprev = c->wnext = NULL;
+	c->waiting = false;
+}
+
+/* c has frames to send: it joins the end of the wait list unless already there or armed. */
+static void want_write(struct ws_conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->waiting || c->armed)
+		return;
+	c->waiting = true;
+	c->wnext = NULL;
+	c->wprev = s->wait_tail;
+	if (s->wait_tail)
+		s->wait_tail->wnext = c;
+	else
+		s->wait_head = c;
+	s->wait_tail = c;
+}
+
+static void arm(struct ws_conn *c)
+{
+	wait_unlink(c);
+	c->armed = true;
+	lws_callback_on_writable(c->wsi);
+}
+
+void ws_arm_writers(struct server *s)
+{
+	int64_t cost = s->write_cost_ns > 0 ? s->write_cost_ns : WS_WRITE_COST_START_NS;
+	int64_t n = (int64_t)WS_PASS_BUDGET_US * 1000 / cost;
+
+	if (n < WS_ARM_MIN)
+		n = WS_ARM_MIN;
+	while (s->wait_head && n-- > 0)
+		arm(s->wait_head);
+}
+
+/* Folds one write's cost into the moving average (weight 1/16). */
+static void note_write_cost(struct server *s, int64_t ns)
+{
+	if (s->write_cost_ns <= 0)
+		s->write_cost_ns = ns;
+	else
+		s->write_cost_ns += (ns - s->write_cost_ns) / 16;
+}
+
 void ws_close(struct ws_conn *c, int code, const char *reason)
 {
 	if (c->closing)
@@ -59,7 +133,8 @@ void ws_close(struct ws_conn *c, int code, const char *reason)
 	c->closing = true;
 	c->close_code = code;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-	lws_callback_on_writable(c->wsi);
+	if (!c->armed)
+		arm(c); /* a close goes out at once, ahead of the wait list */
 }
 
 void ws_queue(struct ws_conn *c, struct ws_buf *b)
@@ -88,7 +163,7 @@ void ws_queue(struct ws_conn *c, struct ws_buf *b)
 	c->out_tail = o;
 	c->out_frames++;
 	c->out_bytes += b->len;
-	lws_callback_on_writable(c->wsi);
+	want_write(c);
 }
 
 void ws_send_json(struct ws_conn *c, const json_t *v)
@@ -194,7 +269,10 @@ static int on_writeable(struct ws_conn *c)
 	static unsigned char batch[LWS_PRE + WS_BATCH_BYTES]; /* the service thread's only */
 	struct ws_out *o = c->out_head;
 	size_t len = 0, frames;
+	int64_t t0;
 
+	c->armed = false;
+	wait_unlink(c); /* lws may call us on its own (after flushing a partial write) */
 	if (c->closing) {
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
@@ -202,6 +280,7 @@ static int on_writeable(struct ws_conn *c)
 	}
 	if (!o)
 		return 0;
+	t0 = clock_mono_ns();
 	frames = c->out_frames > 1 ? batch_frames(c, batch, &len) : 0;
 	if (frames > 1) {
 		if (lws_write(c->wsi, batch + LWS_PRE, len, LWS_WRITE_HTTP) < (int)len)
@@ -214,8 +293,9 @@ static int on_writeable(struct ws_conn *c)
 			return -1;
 		pop_frame(c);
 	}
+	note_write_cost(c->srv, clock_mono_ns() - t0);
 	if (c->out_head)
-		lws_callback_on_writable(c->wsi);
+		want_write(c); /* the rest after the others waiting: round robin */
 	return 0;
 }
 
@@ -432,6 +512,7 @@ static void on_closed(struct ws_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->app->metrics.open_ws--;
+	wait_unlink(c);
 	hub_conn_closed(&s->hub, c);
 	if (c->handle) {
 		c->handle->conn = NULL; /* jobs still in flight find the connection gone */

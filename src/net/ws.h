@@ -64,6 +64,9 @@ struct ws_conn {
 	bool rx_binary;
 	struct ws_out *out_head, *out_tail;
 	size_t out_frames, out_bytes;
+	struct ws_conn *wprev, *wnext; /* server->wait_head list, while waiting */
+	bool waiting;		       /* frames queued, in the server's wait list */
+	bool armed;		       /* handed to lws: a WRITEABLE callback is due */
 	bool closing;
 	int close_code;
 	char close_reason[64];
@@ -85,6 +88,10 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		size_t len);
+
+/* Hands lws (lws_callback_on_writable) as many waiting sockets as one loop pass should write
+ * to, oldest first; called before each lws_service(). */
+void ws_arm_writers(struct server *s);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
 struct ws_buf *ws_buf_json(const json_t *v);
