@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 MBEDTLS_VER=3.6.6
 LWS_VER=4.3.5
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch
-          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcsv-dev openssl"
+          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcsv-dev libev-dev openssl"
 
 say() { printf 'deps: %s\n' "$*"; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -154,6 +154,7 @@ build_lws() {
 		-DLWS_WITH_MINIMAL_EXAMPLES=OFF -DLWS_WITHOUT_EXTENSIONS=ON -DLWS_IPV6=ON \
 		-DLWS_WITH_HTTP2=OFF -DLWS_WITH_CUSTOM_HEADERS=ON -DLWS_WITH_HTTP_UNCOMMON_HEADERS=ON \
 		-DLWS_WITH_SSL=ON -DLWS_WITH_MBEDTLS=ON -DDISABLE_WERROR=ON \
+		-DLWS_WITH_LIBEV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF \
 		-DLWS_MBEDTLS_INCLUDE_DIRS="$prefix/include" \
 		-DLWS_MBEDTLS_LIBRARIES="$lib/libmbedtls.a;$lib/libmbedx509.a;$crypto" \
 		-DMBEDTLS_LIBRARY="$lib/libmbedtls.a" -DMBEDX509_LIBRARY="$lib/libmbedx509.a" \

@@ -4,6 +4,7 @@
 #ifndef MINGSHI_NET_SERVER_H
 #define MINGSHI_NET_SERVER_H
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +17,8 @@ struct ws_conn;
 struct server {
 	struct app *app;
 	struct lws_context *ctx;
+	struct ev_loop
+		*loop; /* libev (epoll) under lws: a pass costs what is ready, not every fd */
 	struct lws_vhost *vhost;
 	struct hub hub;		 /* rooms and fan-out (net/hub.c) */
 	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */

@@ -59,8 +59,10 @@ static void queue_clear(struct ws_conn *c)
  * is that many writes (~15 us each): handed to lws all at once, they would hold every other
  * socket (a sign-in, a /healthz) for 15 ms per 1 000 subscribers. Sockets with frames to send
  * wait in a list instead, and each pass arms only as many as fit in this budget, oldest first;
- * between passes the loop polls and serves everyone else. */
-#define WS_PASS_BUDGET_US 2000
+ * between passes the loop polls and serves everyone else. With epoll a pass costs little, so
+ * the budget can be short: 250 us left fan-out's instructions per delivery unchanged and took
+ * /healthz's p99 under load from 14-18 ms (2 ms budget) to 4-5 ms (docs/BENCHMARKS.md). */
+#define WS_PASS_BUDGET_US 250
 #define WS_ARM_MIN 16 /* progress even if writes turn slow */
 #define WS_WRITE_COST_START_NS 15000
 
