@@ -155,6 +155,7 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 	int64_t t0 = clock_mono_us();
 	struct writer_job *j = batch, *prev = NULL;
 	bool lost = false;
+	enum err deferred;
 	int rc;
 
 	*ran = 0;
@@ -179,10 +180,10 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 		prev->next = NULL;
 	if (lost)
 		db_drop_deferred(&w->db, 0);
-	else if ((rc = db_run_deferred(&w->db)) != ERR_OK) {
+	else if ((deferred = db_run_deferred(&w->db)) != ERR_OK) {
 		/* the batch's deferred index writes failed: none of its jobs may commit */
 		log_error("writer: deferred work failed (%s; sqlite: %s); %zu jobs fail",
-			  err_default_message((enum err)rc), sqlite3_errmsg(w->db.h), *ran);
+			  err_default_message(deferred), sqlite3_errmsg(w->db.h), *ran);
 		db_exec(&w->db, "ROLLBACK;");
 		fail_range(batch, NULL, ERR_DB);
 		lost = true;
