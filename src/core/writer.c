@@ -88,19 +88,16 @@ static void return_jobs(struct writer *w, struct writer_job *rest)
 
 /* ---- one batch ----------------------------------------------------------------------- */
 
-/* One of the savepoint statements, prepared once (sqlite3_exec would parse it per job). */
-static int step_once(struct db *db, const char *sql)
+/* One of the savepoint statements, prepared once (sqlite3_exec would parse it per job) and
+ * logged when it fails, as db_exec() would. */
+static enum err savepoint_step(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
-	int rc;
+	enum err r = st ? db_step_done(st) : ERR_DB;
 
-	if (!st)
-		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	db_done(st);
-	if (rc != SQLITE_DONE)
+	if (r != ERR_OK)
 		log_error("writer: %s: %s", sql, sqlite3_errmsg(db->h));
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return r;
 }
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT job";
@@ -113,20 +110,20 @@ static const char SQL_RELEASE[] = "RELEASE job";
 static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
 {
 	size_t mark = db_deferred_mark(&w->db);
-	enum err r;
+	enum err r = savepoint_step(&w->db, SQL_SAVEPOINT);
 
-	if (step_once(&w->db, SQL_SAVEPOINT) != SQLITE_OK)
-		return db_err(sqlite3_errcode(w->db.h));
+	if (r != ERR_OK)
+		return r;
 	r = j->fn(&w->db, j->c.arg);
 	if (sqlite3_get_autocommit(w->db.h)) {
 		*txn_lost = true;
 		return r == ERR_OK ? ERR_UNAVAILABLE : r;
 	}
 	if (r != ERR_OK) {
-		step_once(&w->db, SQL_ROLLBACK_TO);
+		savepoint_step(&w->db, SQL_ROLLBACK_TO);
 		db_drop_deferred(&w->db, mark);
 	}
-	step_once(&w->db, SQL_RELEASE);
+	savepoint_step(&w->db, SQL_RELEASE);
 	return r;
 }
 
