@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <limits.h>
 #include <netdb.h>
 #include <psa/crypto.h>

@@ -4,13 +4,14 @@
 #ifndef MINGSHI_NET_SERVER_H
 #define MINGSHI_NET_SERVER_H
 
-#include <ev.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/app.h"
 #include "net/hub.h"
+
+struct ev_loop; /* libev's; net/server.c includes <ev.h> */
 
 struct ws_conn;
 
@@ -25,7 +26,7 @@ struct server {
 	int pending_requests;	 /* HTTP requests whose response is not yet written */
 	bool stopping;		 /* shutting down: refuse new requests with 503 */
 	/* WebSockets with frames to send, not yet handed to lws (net/ws.c, ws_arm_writers) */
-	struct ws_conn *wait_head, *wait_tail;
+	struct lws_dll2_owner waiting;
 	int64_t write_cost_ns; /* moving average of one WebSocket write */
 	char web_root[2048];   /* realpath of cfg.web_dir */
 };

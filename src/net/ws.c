@@ -66,44 +66,16 @@ static void queue_clear(struct ws_conn *c)
 #define WS_ARM_MIN 16 /* progress even if writes turn slow */
 #define WS_WRITE_COST_START_NS 15000
 
-static void wait_unlink(struct ws_conn *c)
-{
-	struct server *s = c->srv;
-
-	if (!c->waiting)
-		return;
-	if (c->wprev)
-		c->wprev->wnext = c->wnext;
-	else
-		s->wait_head = c->wnext;
-	if (c->wnext)
-		c->wnext->wprev = c->wprev;
-	else
-		s->wait_tail = c->wprev;
-	c->wprev = c->wnext = NULL;
-	c->waiting = false;
-}
-
 /* c has frames to send: it joins the end of the wait list unless already there or armed. */
 static void want_write(struct ws_conn *c)
 {
-	struct server *s = c->srv;
-
-	if (c->waiting || c->armed)
-		return;
-	c->waiting = true;
-	c->wnext = NULL;
-	c->wprev = s->wait_tail;
-	if (s->wait_tail)
-		s->wait_tail->wnext = c;
-	else
-		s->wait_head = c;
-	s->wait_tail = c;
+	if (!c->armed && !c->wait.owner)
+		lws_dll2_add_tail(&c->wait, &c->srv->waiting);
 }
 
 static void arm(struct ws_conn *c)
 {
-	wait_unlink(c);
+	lws_dll2_remove(&c->wait);
 	c->armed = true;
 	lws_callback_on_writable(c->wsi);
 }
@@ -115,8 +87,8 @@ void ws_arm_writers(struct server *s)
 
 	if (n < WS_ARM_MIN)
 		n = WS_ARM_MIN;
-	while (s->wait_head && n-- > 0)
-		arm(s->wait_head);
+	while (s->waiting.head && n-- > 0)
+		arm(lws_container_of(s->waiting.head, struct ws_conn, wait));
 }
 
 /* Folds one write's cost into the moving average (weight 1/16). */
@@ -274,7 +246,7 @@ static int on_writeable(struct ws_conn *c)
 	int64_t t0;
 
 	c->armed = false;
-	wait_unlink(c); /* lws may call us on its own (after flushing a partial write) */
+	lws_dll2_remove(&c->wait); /* lws may call us on its own (after a partial write) */
 	if (c->closing) {
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
@@ -514,7 +486,7 @@ static void on_closed(struct ws_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->app->metrics.open_ws--;
-	wait_unlink(c);
+	lws_dll2_remove(&c->wait);
 	hub_conn_closed(&s->hub, c);
 	if (c->handle) {
 		c->handle->conn = NULL; /* jobs still in flight find the connection gone */

@@ -64,9 +64,8 @@ struct ws_conn {
 	bool rx_binary;
 	struct ws_out *out_head, *out_tail;
 	size_t out_frames, out_bytes;
-	struct ws_conn *wprev, *wnext; /* server->wait_head list, while waiting */
-	bool waiting;		       /* frames queued, in the server's wait list */
-	bool armed;		       /* handed to lws: a WRITEABLE callback is due */
+	struct lws_dll2 wait; /* in server->waiting while frames wait for a pass to arm it */
+	bool armed;	      /* handed to lws: a WRITEABLE callback is due */
 	bool closing;
 	int close_code;
 	char close_reason[64];
