@@ -76,9 +76,13 @@ export async function startServer(opts = {}) {
     if (fs.existsSync(certFile)) {
       server.ca = fs.readFileSync(certFile);
       try {
-        const r = await request(server, 'GET', '/healthz');
+        const r = await request(server, 'GET', '/healthz', { timeoutMs: 3000 });
         if (r.status === 200) break;
-      } catch { /* not listening yet */ }
+      } catch (e) {
+        // Not listening yet, or (once, in CI) a probe that got no answer for 20 s: say so, with
+        // what the kernel held for the port, and try again on a new connection.
+        if (e.code === 'ETIMEDOUT') console.error(`startServer: ${e.message}\n${e.sockets}`);
+      }
     }
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
@@ -89,8 +93,18 @@ export async function startServer(opts = {}) {
   return server;
 }
 
+// The kernel's view of the TCP connections on a port (queues, timers), for stall reports.
+function socketState(port) {
+  try {
+    return execFileSync('ss', ['-tnoi', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' });
+  } catch (e) {
+    return `(ss: ${e.message})`;
+  }
+}
+
 // One HTTPS request. opts: cookie, csrf, body (object → JSON, string/Buffer → as is),
-// headers, contentType, agent. Resolves {status, headers, text, json, ms}.
+// headers, contentType, agent, timeoutMs (reject with code ETIMEDOUT when no answer has
+// come by then). Resolves {status, headers, text, json, ms}.
 export function request(server, method, urlPath, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   let body = opts.body;
@@ -118,6 +132,14 @@ export function request(server, method, urlPath, opts = {}) {
       });
     });
     req.on('error', reject);
+    if (opts.timeoutMs) {
+      req.setTimeout(opts.timeoutMs, () => {
+        const e = new Error(`${method} ${urlPath}: no answer in ${opts.timeoutMs} ms`);
+        e.code = 'ETIMEDOUT';
+        e.sockets = socketState(server.port); // before the stalled connection closes
+        req.destroy(e);
+      });
+    }
     if (body !== undefined) req.write(body);
     req.end();
   });
