@@ -21,8 +21,8 @@
 
 struct ws_buf *ws_buf_json(const json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
-	size_t n = text ? strlen(text) : 0;
+	size_t n = 0;
+	char *text = json_dump(v, &n);
 	struct ws_buf *b = text ? malloc(sizeof(*b) + LWS_PRE + n) : NULL;
 
 	if (b) {

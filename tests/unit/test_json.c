@@ -149,6 +149,152 @@ static void status_map(void **state)
 	assert_string_equal(err_ws_code(&e), "invalid");
 }
 
+/* ---- json_dump against jansson ------------------------------------------------------- */
+
+/* json_dump(v) must give exactly json_dumps(v, JSON_COMPACT): both NULL, or the same bytes. */
+static void assert_dumps_like_jansson(const json_t *v)
+{
+	char *ours, *theirs = json_dumps(v, JSON_COMPACT);
+	size_t len = 12345;
+
+	ours = json_dump(v, &len);
+	if (!theirs) {
+		assert_null(ours);
+		return;
+	}
+	assert_non_null(ours);
+	assert_string_equal(ours, theirs);
+	assert_int_equal(len, strlen(theirs));
+	free(ours);
+	free(theirs);
+}
+
+static void dump_fixed(void **state)
+{
+	char controls[33];
+	json_t *v, *o;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		controls[i] = (char)(i + 1 < 32 ? i + 1 : 0x7f);
+	controls[32] = 0;
+	v = json_pack("{s:s, s:s, s:s, s:[], s:{}, s:[I, I, I, I], s:[b, b, n], s:s}", "q",
+		      "say \"hi\" \\ / done", "zh", "李明华 · 名师工作室 😀", "sep",
+		      "a\xe2\x80\xa8z", "empty_a", "empty_o", "ints", (json_int_t)0, (json_int_t)-1,
+		      (json_int_t)INT64_MAX, (json_int_t)INT64_MIN, "lit", 1, 0, "c", controls);
+	assert_dumps_like_jansson(v);
+	/* a NUL inside a string, keys that need escaping, reals */
+	o = json_object();
+	json_object_set_new(o, "nul", json_stringn("a\0b", 3));
+	json_object_set_new(o, "k\"e\\y\n", json_integer(7));
+	json_object_set_new(o, "reals", json_pack("[f, f, f, f, f]", 0.5, 3.0, -0.0, 1e300, 0.1));
+	json_object_set_new(v, "more", o);
+	assert_dumps_like_jansson(v);
+	{
+		char *text = json_dump(v, NULL);
+
+		assert_non_null(strstr(text, "\"nul\":\"a\\u0000b\""));
+		assert_non_null(strstr(text, "\"c\":\"\\u0001\\u0002"));
+		free(text);
+	}
+	json_decref(v);
+}
+
+static void dump_refused(void **state)
+{
+	static const char *const BAD[] = { "\xff",	   "\xc0\xaf",	       "\xe0\x80\xaf",
+					   "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8",
+					   "ok\x80" };
+	json_t *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+		v = json_pack("[o]", json_string_nocheck(BAD[i])); /* invalid UTF-8 */
+		assert_null(json_dump(v, NULL));
+		assert_dumps_like_jansson(v);
+		json_decref(v);
+	}
+	v = json_string("top-level scalars are not documents");
+	assert_null(json_dump(v, NULL));
+	assert_dumps_like_jansson(v);
+	json_decref(v);
+}
+
+/* A random value from a small alphabet that hits every escape, multi-byte sequences and
+ * nesting; xorshift keeps the run reproducible. */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state % n);
+}
+
+static json_t *random_string(void)
+{
+	static const char *const PIECES[] = { "a",    "Z",  " ",  "\"",	  "\\",
+					      "/",    "\n", "\t", "\x01", "\x1f",
+					      "\x7f", "é",  "名", "😀",	  "\xe2\x80\xa8",
+					      "{}" };
+	char buf[256] = "";
+	size_t n = rnd(12);
+
+	for (size_t i = 0; i < n; i++)
+		strcat(buf, PIECES[rnd(sizeof(PIECES) / sizeof(PIECES[0]))]);
+	return json_string(buf);
+}
+
+static json_t *random_value(int depth)
+{
+	json_t *v;
+	char key[8];
+
+	switch (depth > 3 ? rnd(6) : rnd(8)) {
+	case 0:
+		return random_string();
+	case 1:
+		return json_integer(
+			(json_int_t)(rnd(2) ? rnd(1000) : -(int64_t)rnd(1u << 31) * 4099));
+	case 2:
+		return json_real((double)rnd(100000) / 64.0);
+	case 3:
+		return json_boolean(rnd(2));
+	case 4:
+		return json_null();
+	case 5:
+		return json_string("");
+	case 6:
+		v = json_array();
+		for (uint32_t i = rnd(5); i > 0; i--)
+			json_array_append_new(v, random_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		for (uint32_t i = rnd(5); i > 0; i--) {
+			json_t *k = random_string();
+
+			snprintf(key, sizeof(key), "%u", rnd(50));
+			json_object_set_new(v, rnd(2) ? key : json_string_value(k),
+					    random_value(depth + 1));
+			json_decref(k);
+		}
+		return v;
+	}
+}
+
+static void dump_random(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		json_t *v = json_pack("{s:o}", "v", random_value(0));
+
+		assert_dumps_like_jansson(v);
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +305,11 @@ int main(void)
 		TEST("json-1.5 UTF-8 validation", utf8),
 		TEST("json-1.6 error bodies have the DESIGN §6 shape", error_body),
 		TEST("json-1.7 one table maps errors to status and codes", status_map),
+		TEST("json-2.1 json_dump writes jansson's compact bytes: escapes, UTF-8, numbers",
+		     dump_fixed),
+		TEST("json-2.2 json_dump refuses invalid UTF-8 and non-documents, as jansson does",
+		     dump_refused),
+		TEST("json-2.3 json_dump matches jansson on 3 000 random documents", dump_random),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
