@@ -1,5 +1,6 @@
 /* JSON helpers on jansson for request validation (DESIGN §6: unknown fields rejected, each
- * error names its field) and response bodies. Never a hand-written parser. */
+ * error names its field) and response bodies. Never a hand-written parser; the one
+ * hand-written piece is json_dump()'s writer, tested byte for byte against jansson. */
 #ifndef MINGSHI_CORE_JSON_H
 #define MINGSHI_CORE_JSON_H
 
