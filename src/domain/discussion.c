@@ -235,20 +235,17 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 static const char SQL_FORWARD[] =
 	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
 	" AND (?4 IS NULL OR m.kind = ?4) ORDER BY m.id LIMIT ?5";
-/* The newest page before `before` (or of all), returned oldest first. */
-static const char SQL_NEWEST[] =
-	"SELECT * FROM (SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2"
-	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4)"
-	" ORDER BY m.id DESC LIMIT ?5) ORDER BY 1";
+/* Where the newest page before `before` (or of all) starts: the ids of the newest limit + 1
+ * messages, read from the index alone. With more than `limit` of them the oldest is left out
+ * (older messages exist) and the page is the messages after it, read with SQL_FORWARD. Reading
+ * the page newest first and sorting it back cost a copy of every row into a sorter. */
+static const char SQL_NEWEST_START[] =
+	"SELECT min(id), count(*) FROM (SELECT m.id FROM messages m WHERE m.room = ?1 AND m.id > ?2"
+	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4) ORDER BY m.id DESC LIMIT ?5)";
 /* Questions by votes (most first), ties by age: the Q&A list. */
 static const char SQL_VOTES[] =
 	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
 	" AND m.kind = 'question' AND (?4 IS NULL OR ?4 = 'question') ORDER BY m.upvotes DESC, m.id LIMIT ?5";
-/* Whether a newest page leaves older messages out: count at most limit + 1. */
-static const char SQL_NEWEST_COUNT[] =
-	"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room = ?1 AND m.id > ?2"
-	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4) LIMIT ?5)";
-
 static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limit)
 {
 	sqlite3_bind_text(st, 1, q->room, -1, SQLITE_STATIC);
@@ -259,16 +256,21 @@ static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limi
 	sqlite3_bind_int(st, 5, limit);
 }
 
-static enum err newest_has_more(struct db *db, const struct history_query *q, bool *more)
+/* Moves q's lower bound to just before the newest page and sets *more when older messages
+ * are left out (see SQL_NEWEST_START). */
+static enum err newest_start(struct db *db, struct history_query *q, bool *more)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_COUNT);
+	sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_START);
 	int rc;
 
 	if (!st)
 		return ERR_DB;
 	bind_query(st, q, q->limit + 1);
 	rc = sqlite3_step(st);
-	*more = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > q->limit;
+	if (rc == SQLITE_ROW && sqlite3_column_int(st, 1) > q->limit) {
+		*more = true;
+		q->after = sqlite3_column_int64(st, 0);
+	}
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : db_err(rc);
 }
@@ -276,24 +278,24 @@ static enum err newest_has_more(struct db *db, const struct history_query *q, bo
 enum err discussion_history(struct db *db, const struct history_query *q,
 			    void (*fn)(const struct message *m, void *ctx), void *ctx, bool *more)
 {
+	struct history_query page = *q;
 	bool newest = q->newest && !q->by_upvotes;
-	const char *sql = q->by_upvotes ? SQL_VOTES : newest ? SQL_NEWEST : SQL_FORWARD;
 	sqlite3_stmt *st;
 	struct message *m;
 	enum err r = ERR_OK;
 	int rc, rows = 0;
 
 	*more = false;
-	if (newest && (r = newest_has_more(db, q, more)) != ERR_OK)
+	if (newest && (r = newest_start(db, &page, more)) != ERR_OK)
 		return r;
-	st = db_stmt(db, sql);
+	st = db_stmt(db, q->by_upvotes ? SQL_VOTES : SQL_FORWARD);
 	m = malloc(sizeof(*m));
 	if (!st || !m) {
 		free(m);
 		return st ? ERR_NOMEM : ERR_DB;
 	}
 	/* Going forward, one row more than the page tells whether there is more. */
-	bind_query(st, q, newest ? q->limit : q->limit + 1);
+	bind_query(st, &page, newest ? q->limit : q->limit + 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!newest && ++rows > q->limit) {
 			*more = true;

@@ -114,6 +114,17 @@ static void history(void **state)
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "1,2,3");
 	assert_false(more);
+	/* the newest page of all: exactly the page's size leaves nothing out, one fewer does */
+	q = (struct history_query){ "studio:1", 0, 0, 7, NULL, false, true };
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "1,2,3,4,5,6,7");
+	assert_false(more);
+	q.limit = 6;
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "2,3,4,5,6,7");
+	assert_true(more);
 	/* kind filters: all seven are chat */
 	q = (struct history_query){ "studio:1", 0, 0, 50, "question", false, false };
 	ids[0] = '\0';
@@ -165,6 +176,17 @@ static void questions(void **state)
 		discussion_moderate(&db, "studio:1", MOD_ANSWERED, 1, 3, &out, &changed, &e),
 		ERR_OK);
 	assert_true(out.answered);
+	/* the newest questions by id skip the chat between them */
+	q = (struct history_query){ "studio:1", 0, 0, 1, "question", false, true };
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "3");
+	assert_true(more);
+	q.limit = 2;
+	ids[0] = '\0';
+	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
+	assert_string_equal(ids, "1,3");
+	assert_false(more);
 	db_close(&db);
 }
 
