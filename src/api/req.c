@@ -31,6 +31,15 @@ void reply_json(struct req *r, int status, json_t *body)
 	set_body(r, status, "application/json; charset=utf-8", out, len);
 }
 
+void reply_json_text(struct req *r, int status, char *text, size_t len)
+{
+	if (!text) {
+		reply_err(r, ERR_NOMEM, NULL, NULL);
+		return;
+	}
+	set_body(r, status, "application/json; charset=utf-8", text, len);
+}
+
 void reply_error(struct req *r, const struct error *e)
 {
 	json_t *body = json_error_body(e);

@@ -66,6 +66,10 @@ typedef void (*api_handler)(struct req *r);
 /* Replies with status and body (stolen; NULL → no body). */
 void reply_json(struct req *r, int status, json_t *body);
 
+/* reply_json() with the body already written as JSON text (json_text_finish()); takes the
+ * malloc'd text. NULL text answers 500 (nothing could be written). */
+void reply_json_text(struct req *r, int status, char *text, size_t len);
+
 /* Replies with the DESIGN §6 error body for e. */
 void reply_error(struct req *r, const struct error *e);
 

@@ -97,6 +97,40 @@ json_t *view_message(const struct message *m)
 			 m->pinned, "answered", m->answered, "deleted", m->deleted);
 }
 
+void view_message_text(struct json_text *t, const struct message *m)
+{
+	json_text_raw(t, "{\"id\":");
+	json_text_int(t, m->id);
+	json_text_raw(t, ",\"room\":");
+	json_text_string(t, m->room);
+	json_text_raw(t, ",\"user\":{\"id\":");
+	json_text_int(t, m->user_id);
+	json_text_raw(t, ",\"name\":");
+	json_text_string(t, m->user_name);
+	json_text_raw(t, ",\"role\":");
+	json_text_string(t, m->user_role);
+	json_text_raw(t, "},\"kind\":");
+	json_text_string(t, m->kind);
+	json_text_raw(t, ",\"text\":");
+	json_text_string(t, m->text);
+	json_text_raw(t, ",\"reply_to\":");
+	if (m->reply_to) /* as id_or_null() */
+		json_text_int(t, m->reply_to);
+	else
+		json_text_raw(t, "null");
+	json_text_raw(t, ",\"created_at\":");
+	json_text_string(t, m->created_at);
+	json_text_raw(t, ",\"upvotes\":");
+	json_text_int(t, m->upvotes);
+	json_text_raw(t, ",\"pinned\":");
+	json_text_bool(t, m->pinned);
+	json_text_raw(t, ",\"answered\":");
+	json_text_bool(t, m->answered);
+	json_text_raw(t, ",\"deleted\":");
+	json_text_bool(t, m->deleted);
+	json_text_raw(t, "}");
+}
+
 json_t *view_list(json_t *items, int64_t total)
 {
 	return json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "api/req.h"
+#include "core/json.h"
 #include "domain/achievement.h"
 #include "domain/discussion.h"
 #include "domain/member.h"
@@ -32,6 +33,10 @@ json_t *view_achievement(const struct achievement *a);
 
 /* A room message as DESIGN §7 shows it (the `message` of message/update frames and history). */
 json_t *view_message(const struct message *m);
+
+/* view_message() written straight as JSON text, for history pages: the same bytes as
+ * json_dump() of view_message() (test_views holds the two together), without the tree. */
+void view_message_text(struct json_text *t, const struct message *m);
 
 /* {"items": items, "total": total} (steals items). */
 json_t *view_list(json_t *items, int64_t total);

@@ -195,12 +195,7 @@ json_t *json_error_body(const struct error *e)
  * (jansson would follow them; ours are a few levels deep). */
 #define JSON_DUMP_MAX_DEPTH 64
 
-struct out {
-	char *p;
-	size_t len, cap;
-};
-
-static bool out_reserve(struct out *o, size_t n)
+static bool out_reserve(struct json_text *o, size_t n)
 {
 	size_t cap = o->cap ? o->cap : 1024;
 	char *p;
@@ -219,7 +214,7 @@ static bool out_reserve(struct out *o, size_t n)
 	return true;
 }
 
-static bool out_put(struct out *o, const char *s, size_t n)
+static bool out_put(struct json_text *o, const char *s, size_t n)
 {
 	if (!out_reserve(o, n))
 		return false;
@@ -251,7 +246,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 /* A JSON string literal; false on invalid UTF-8 or no memory. Room for the worst case (every
  * byte a \u00XX) is taken first, so the loop itself writes unchecked. */
-static bool dump_string(struct out *o, const char *str, size_t n)
+static bool dump_string(struct json_text *o, const char *str, size_t n)
 {
 	static const char HEX[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
@@ -313,7 +308,7 @@ static bool dump_string(struct out *o, const char *str, size_t n)
 	return true;
 }
 
-static bool dump_integer(struct out *o, json_int_t v)
+static bool dump_integer(struct json_text *o, json_int_t v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	/* through unsigned, so that the most negative value negates without overflow */
@@ -328,7 +323,7 @@ static bool dump_integer(struct out *o, json_int_t v)
 	return out_put(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-static bool dump_real(struct out *o, const json_t *v)
+static bool dump_real(struct json_text *o, const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	bool ok = s && out_put(o, s, strlen(s));
@@ -337,9 +332,9 @@ static bool dump_real(struct out *o, const json_t *v)
 	return ok;
 }
 
-static bool dump_value(struct out *o, const json_t *v, int depth);
+static bool dump_value(struct json_text *o, const json_t *v, int depth);
 
-static bool dump_object(struct out *o, const json_t *v, int depth)
+static bool dump_object(struct json_text *o, const json_t *v, int depth)
 {
 	void *it = json_object_iter((json_t *)v);
 	bool first = true;
@@ -355,7 +350,7 @@ static bool dump_object(struct out *o, const json_t *v, int depth)
 	return out_put(o, "}", 1);
 }
 
-static bool dump_array(struct out *o, const json_t *v, int depth)
+static bool dump_array(struct json_text *o, const json_t *v, int depth)
 {
 	size_t n = json_array_size(v);
 
@@ -368,7 +363,7 @@ static bool dump_array(struct out *o, const json_t *v, int depth)
 	return out_put(o, "]", 1);
 }
 
-static bool dump_value(struct out *o, const json_t *v, int depth)
+static bool dump_value(struct json_text *o, const json_t *v, int depth)
 {
 	if (depth > JSON_DUMP_MAX_DEPTH)
 		return false;
@@ -393,16 +388,45 @@ static bool dump_value(struct out *o, const json_t *v, int depth)
 	return false;
 }
 
+void json_text_raw(struct json_text *t, const char *s)
+{
+	t->failed = t->failed || !out_put(t, s, strlen(s));
+}
+
+void json_text_string(struct json_text *t, const char *s)
+{
+	t->failed = t->failed || !dump_string(t, s, strlen(s));
+}
+
+void json_text_int(struct json_text *t, json_int_t v)
+{
+	t->failed = t->failed || !dump_integer(t, v);
+}
+
+void json_text_bool(struct json_text *t, bool v)
+{
+	json_text_raw(t, v ? "true" : "false");
+}
+
+char *json_text_finish(struct json_text *t, size_t *len)
+{
+	char *text = NULL;
+
+	if (!t->failed && out_put(t, "", 1)) {
+		text = t->p;
+		if (len)
+			*len = t->len - 1;
+	} else {
+		free(t->p);
+	}
+	*t = (struct json_text){ 0 };
+	return text;
+}
+
 char *json_dump(const json_t *v, size_t *len)
 {
-	struct out o = { 0 };
+	struct json_text o = { 0 };
 
-	if (!v || (!json_is_object(v) && !json_is_array(v)) || !dump_value(&o, v, 0) ||
-	    !out_put(&o, "", 1)) {
-		free(o.p);
-		return NULL;
-	}
-	if (len)
-		*len = o.len - 1;
-	return o.p;
+	o.failed = !v || (!json_is_object(v) && !json_is_array(v)) || !dump_value(&o, v, 0);
+	return json_text_finish(&o, len);
 }

@@ -48,4 +48,29 @@ json_t *json_error_body(const struct error *e);
  * length. Steals nothing: v keeps its reference. */
 char *json_dump(const json_t *v, size_t *len);
 
+/* JSON text written directly, for the few hot documents where building a jansson tree first
+ * costs more than the rest of the request (a history page: ~30 allocations per message).
+ * Start from a zeroed struct; each call appends. After a failure (no memory, invalid UTF-8)
+ * the calls do nothing and json_text_finish() returns NULL. The writer is json_dump()'s, so a
+ * document written here can be checked byte for byte against jansson's (test_views does). */
+struct json_text {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+/* s as it is: punctuation and literal keys ("{\"id\":"). */
+void json_text_raw(struct json_text *t, const char *s);
+
+/* s as a JSON string literal, escaped as jansson escapes it. */
+void json_text_string(struct json_text *t, const char *s);
+
+void json_text_int(struct json_text *t, json_int_t v);
+
+void json_text_bool(struct json_text *t, bool v);
+
+/* The NUL-terminated text (malloc'd, caller frees) and its length, or NULL after a failure
+ * (the buffer freed). Either way t is reset, ready for another document. */
+char *json_text_finish(struct json_text *t, size_t *len);
+
 #endif
