@@ -25,18 +25,12 @@ static bool readable_or_reply(struct req *r, struct room_ref *ref)
 
 /* A history page is written straight as JSON text: as a jansson tree, its 50 messages cost
  * ~1 500 allocations and more time than the query (docs/BENCHMARKS.md, scenario c). */
-struct page {
-	struct json_text t;
-	size_t n;
-};
-
 static void add(const struct message *m, void *ctx)
 {
-	struct page *p = ctx;
+	struct text_list *page = ctx;
 
-	if (p->n++)
-		json_text_raw(&p->t, ",");
-	view_message_text(&p->t, m);
+	text_list_next(page);
+	view_message_text(&page->t, m);
 }
 
 /* after/before are message ids; without after the page is the newest one (before `before`),
@@ -92,7 +86,7 @@ static bool history_query_or_reply(struct req *r, struct history_query *q)
 void api_rooms_messages(struct req *r)
 {
 	struct history_query q = { 0 };
-	struct page page = { 0 };
+	struct text_list page = { 0 };
 	struct room_ref ref;
 	size_t len = 0;
 	char *text;

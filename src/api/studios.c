@@ -18,9 +18,13 @@ static struct studio_scope scope_of(const struct studio *s)
 
 /* ---- GET /studios -------------------------------------------------------------------- */
 
+/* The list is written straight as JSON text, as history pages are (api/rooms.c). */
 static void add(const struct studio *s, void *ctx)
 {
-	json_array_append_new(ctx, view_studio(s, false));
+	struct text_list *list = ctx;
+
+	text_list_next(list);
+	view_studio_text(&list->t, s);
 }
 
 static bool filter_or_reply(struct req *r, struct studio_filter *f)
@@ -55,21 +59,27 @@ static bool filter_or_reply(struct req *r, struct studio_filter *f)
 
 void api_studios_list(struct req *r)
 {
+	struct text_list list = { 0 };
 	struct studio_filter f;
-	json_t *items;
-	int64_t total;
+	int64_t total = 0;
+	size_t len = 0;
+	char *text;
 	enum err e;
 
 	if (!filter_or_reply(r, &f))
 		return;
-	items = json_array();
-	e = studio_list(&r->app->rdb, &f, add, items, &total);
+	json_text_raw(&list.t, "{\"items\":[");
+	e = studio_list(&r->app->rdb, &f, add, &list, &total);
+	json_text_raw(&list.t, "],\"total\":");
+	json_text_int(&list.t, total);
+	json_text_raw(&list.t, "}");
+	text = json_text_finish(&list.t, &len);
 	if (e != ERR_OK) {
-		json_decref(items);
+		free(text);
 		reply_err(r, e, NULL, NULL);
 		return;
 	}
-	reply_json(r, 200, view_list(items, total));
+	reply_json_text(r, 200, text, len);
 }
 
 /* ---- GET /studios/{id} --------------------------------------------------------------- */

@@ -97,31 +97,66 @@ json_t *view_message(const struct message *m)
 			 m->pinned, "answered", m->answered, "deleted", m->deleted);
 }
 
+/* "," key ":" string, for the text views below. */
+static void text_field(struct json_text *t, const char *key, const char *v)
+{
+	json_text_raw(t, ",\"");
+	json_text_raw(t, key);
+	json_text_raw(t, "\":");
+	json_text_string(t, v);
+}
+
+static void int_field(struct json_text *t, const char *key, int64_t v)
+{
+	json_text_raw(t, ",\"");
+	json_text_raw(t, key);
+	json_text_raw(t, "\":");
+	json_text_int(t, v);
+}
+
+void view_studio_text(struct json_text *t, const struct studio *s)
+{
+	json_text_raw(t, "{\"id\":");
+	json_text_int(t, s->id);
+	text_field(t, "name", s->name);
+	json_text_raw(t, ",\"master\":{\"id\":");
+	json_text_int(t, s->master_id);
+	text_field(t, "name", s->master_name);
+	text_field(t, "title", s->master_title);
+	json_text_raw(t, "},\"university\":{\"id\":");
+	json_text_int(t, s->university_id);
+	text_field(t, "name", s->university_name);
+	json_text_raw(t, "}");
+	text_field(t, "discipline", s->discipline);
+	text_field(t, "level", s->level);
+	text_field(t, "established_on", s->established_on);
+	text_field(t, "cycle", s->cycle);
+	int_field(t, "max_members", s->max_members);
+	int_field(t, "member_count", s->member_count);
+	text_field(t, "status", s->status);
+	text_field(t, "created_at", s->created_at);
+	text_field(t, "updated_at", s->updated_at);
+	json_text_raw(t, "}");
+}
+
 void view_message_text(struct json_text *t, const struct message *m)
 {
 	json_text_raw(t, "{\"id\":");
 	json_text_int(t, m->id);
-	json_text_raw(t, ",\"room\":");
-	json_text_string(t, m->room);
+	text_field(t, "room", m->room);
 	json_text_raw(t, ",\"user\":{\"id\":");
 	json_text_int(t, m->user_id);
-	json_text_raw(t, ",\"name\":");
-	json_text_string(t, m->user_name);
-	json_text_raw(t, ",\"role\":");
-	json_text_string(t, m->user_role);
-	json_text_raw(t, "},\"kind\":");
-	json_text_string(t, m->kind);
-	json_text_raw(t, ",\"text\":");
-	json_text_string(t, m->text);
-	json_text_raw(t, ",\"reply_to\":");
+	text_field(t, "name", m->user_name);
+	text_field(t, "role", m->user_role);
+	json_text_raw(t, "}");
+	text_field(t, "kind", m->kind);
+	text_field(t, "text", m->text);
 	if (m->reply_to) /* as id_or_null() */
-		json_text_int(t, m->reply_to);
+		int_field(t, "reply_to", m->reply_to);
 	else
-		json_text_raw(t, "null");
-	json_text_raw(t, ",\"created_at\":");
-	json_text_string(t, m->created_at);
-	json_text_raw(t, ",\"upvotes\":");
-	json_text_int(t, m->upvotes);
+		json_text_raw(t, ",\"reply_to\":null");
+	text_field(t, "created_at", m->created_at);
+	int_field(t, "upvotes", m->upvotes);
 	json_text_raw(t, ",\"pinned\":");
 	json_text_bool(t, m->pinned);
 	json_text_raw(t, ",\"answered\":");
@@ -129,6 +164,12 @@ void view_message_text(struct json_text *t, const struct message *m)
 	json_text_raw(t, ",\"deleted\":");
 	json_text_bool(t, m->deleted);
 	json_text_raw(t, "}");
+}
+
+void text_list_next(struct text_list *l)
+{
+	if (l->n++)
+		json_text_raw(&l->t, ",");
 }
 
 json_t *view_list(json_t *items, int64_t total)

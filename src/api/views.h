@@ -34,9 +34,21 @@ json_t *view_achievement(const struct achievement *a);
 /* A room message as DESIGN §7 shows it (the `message` of message/update frames and history). */
 json_t *view_message(const struct message *m);
 
+/* view_studio(s, false) written straight as JSON text, for the studio list (test_views holds
+ * the two together). */
+void view_studio_text(struct json_text *t, const struct studio *s);
+
 /* view_message() written straight as JSON text, for history pages: the same bytes as
  * json_dump() of view_message() (test_views holds the two together), without the tree. */
 void view_message_text(struct json_text *t, const struct message *m);
+
+/* The elements of a JSON array being written as text: call text_list_next() before each. */
+struct text_list {
+	struct json_text t;
+	size_t n;
+};
+
+void text_list_next(struct text_list *l);
 
 /* {"items": items, "total": total} (steals items). */
 json_t *view_list(json_t *items, int64_t total);

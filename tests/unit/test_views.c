@@ -63,22 +63,65 @@ static void message_text(void **state)
 	assert_same_message(m);
 }
 
+static void studio_text(void **state)
+{
+	static const char *const NAMES[] = { "生物科学名师工作室", "\"Quoted\" \\ studio",
+					     "tab\there", "" };
+	struct studio *s = calloc(1, sizeof(*s));
+	struct json_text t = { 0 };
+	json_t *v;
+	char *want, *got;
+
+	(void)state;
+	assert_non_null(s);
+	for (int i = 0; i < 4; i++) {
+		studio_defaults(s);
+		s->id = i == 3 ? INT64_MAX : i + 1;
+		snprintf(s->name, sizeof(s->name), "%s", NAMES[i]);
+		s->master_id = 17;
+		snprintf(s->master_name, sizeof(s->master_name), "王建平");
+		snprintf(s->master_title, sizeof(s->master_title), i ? "教授" : "");
+		s->university_id = 3;
+		snprintf(s->university_name, sizeof(s->university_name), "河南师范大学");
+		snprintf(s->discipline, sizeof(s->discipline), "生物学");
+		snprintf(s->established_on, sizeof(s->established_on), "2024-03-01");
+		snprintf(s->cycle, sizeof(s->cycle), i % 2 ? "2024-2026" : "");
+		s->member_count = i;
+		snprintf(s->introduction, sizeof(s->introduction), "not in the list form");
+		snprintf(s->created_at, sizeof(s->created_at), "2026-11-27T16:19:50Z");
+		snprintf(s->updated_at, sizeof(s->updated_at), "2026-11-27T16:19:51Z");
+		v = view_studio(s, false);
+		want = json_dump(v, NULL);
+		view_studio_text(&t, s);
+		got = json_text_finish(&t, NULL);
+		assert_non_null(want);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+		json_decref(v);
+	}
+	free(s);
+}
+
 /* A page is "[" message "," message … "]": json_text appends, and a failure sticks. */
 static void text_failure(void **state)
 {
+	struct text_list l = { 0 };
 	struct json_text t = { 0 };
 	size_t len = 99;
 	char *s;
 
 	(void)state;
-	json_text_raw(&t, "[");
-	json_text_string(&t, "ok");
-	json_text_raw(&t, ",");
-	json_text_int(&t, -12);
-	json_text_raw(&t, ",");
-	json_text_bool(&t, false);
-	json_text_raw(&t, "]");
-	s = json_text_finish(&t, &len);
+	json_text_raw(&l.t, "[");
+	text_list_next(&l);
+	json_text_string(&l.t, "ok");
+	text_list_next(&l);
+	json_text_int(&l.t, -12);
+	text_list_next(&l);
+	json_text_bool(&l.t, false);
+	json_text_raw(&l.t, "]");
+	s = json_text_finish(&l.t, &len);
 	assert_string_equal(s, "[\"ok\",-12,false]");
 	assert_int_equal(len, 16);
 	free(s);
@@ -94,7 +137,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST("views-1.1 a message as JSON text is the jansson view's bytes", message_text),
-		TEST("views-1.2 JSON text appends, and after invalid UTF-8 yields nothing",
+		TEST("views-1.2 a studio of the list as JSON text is the jansson view's bytes",
+		     studio_text),
+		TEST("views-1.3 JSON text appends, lists get commas, invalid UTF-8 yields nothing",
 		     text_failure),
 	};
 	return cmocka_run_group_tests_name("views", tests, NULL, NULL);
