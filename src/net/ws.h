@@ -89,7 +89,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		size_t len);
 
 /* Hands lws (lws_callback_on_writable) as many waiting sockets as one loop pass should write
- * to, oldest first; called before each lws_service(). */
+ * to, oldest first; called before each pass of the loop (server_pass). */
 void ws_arm_writers(struct server *s);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
