@@ -217,6 +217,33 @@ enum err user_by_id(struct db *db, int64_t id, struct user *out)
 	return fetch_one(st, out);
 }
 
+enum err user_access_by_id(struct db *db, int64_t id, struct user *out)
+{
+	static const char SQL[] =
+		"SELECT role, coalesce(university_id, 0), disabled FROM users WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, SQL);
+	enum err r = ERR_NOT_FOUND;
+	int rc;
+
+	if (!st)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = id;
+		db_col_text(st, 0, out->role_name, sizeof(out->role_name));
+		out->role = role_parse(out->role_name);
+		out->university_id = sqlite3_column_int64(st, 1);
+		out->disabled = sqlite3_column_int(st, 2) != 0;
+		r = ERR_OK;
+	} else if (rc != SQLITE_DONE) {
+		r = db_err(rc);
+	}
+	db_done(st);
+	return r;
+}
+
 /* Filters are bound as NULL when unused, so one statement serves every combination. */
 #define USER_WHERE                                                                        \
 	" WHERE (?1 IS NULL OR instr(lower(u.username), lower(?1)) OR instr(u.name, ?1))" \

@@ -47,7 +47,7 @@ static bool access_ok(struct ws_conn *c, const struct room_ref *ref, enum access
 	struct error e;
 	bool ok;
 
-	if (user_by_id(&a->rdb, c->user.id, &u) != ERR_OK || u.disabled) {
+	if (user_access_by_id(&a->rdb, c->user.id, &u) != ERR_OK || u.disabled) {
 		ws_close(c, 1008, "account disabled");
 		return false;
 	}

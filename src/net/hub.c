@@ -473,7 +473,7 @@ static void revoke_sub(struct hub *h, struct hub_sub *s)
 void hub_recheck(struct hub *h, int64_t user_id, const char *room)
 {
 	struct user u;
-	bool found = user_by_id(&h->app->rdb, user_id, &u) == ERR_OK;
+	bool found = user_access_by_id(&h->app->rdb, user_id, &u) == ERR_OK;
 
 	for (size_t i = 0; i < HUB_BUCKETS; i++) {
 		for (struct hub_room *r = h->rooms[i], *rnext; r; r = rnext) {

@@ -154,6 +154,33 @@ static void users(void **state)
 	db_close(&db);
 }
 
+/* The slim load for access checks: role, university and disabled as stored, nothing else. */
+static void access_load(void **state)
+{
+	struct user u;
+	struct db db;
+	int64_t id;
+
+	(void)state;
+	test_db_open(&db);
+	test_exec(&db, "INSERT INTO universities(id,name,code) VALUES(1,'郑州大学','10459')");
+	id = add_user(&db, "gina", ROLE_UNIVERSITY_ADMIN, 1);
+	memset(&u, 0x5a, sizeof(u));
+	assert_int_equal(user_access_by_id(&db, id, &u), ERR_OK);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.role, ROLE_UNIVERSITY_ADMIN);
+	assert_int_equal(u.university_id, 1);
+	assert_false(u.disabled);
+	assert_string_equal(u.username, ""); /* not loaded, and not left as it was */
+	assert_string_equal(u.password_hash, "");
+	test_exec(&db, "UPDATE users SET disabled=1, role='teacher' WHERE username='gina'");
+	assert_int_equal(user_access_by_id(&db, id, &u), ERR_OK);
+	assert_true(u.disabled);
+	assert_int_equal(u.role, ROLE_TEACHER);
+	assert_int_equal(user_access_by_id(&db, 12345, &u), ERR_NOT_FOUND);
+	db_close(&db);
+}
+
 static void usernames(void **state)
 {
 	struct error e;
@@ -180,6 +207,8 @@ int main(void)
 		TEST("session-1.4 expired sessions are purged", purge),
 		TEST("user-1.1 create: unique names, real universities, audit", users),
 		TEST("user-1.2 usernames and roles", usernames),
+		TEST("user-1.3 the access-check load: role, university, disabled only",
+		     access_load),
 	};
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }
