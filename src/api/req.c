@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/log.h"
 
 static void set_body(struct req *r, int status, const char *ctype, char *out, size_t len)
 {
@@ -33,8 +34,9 @@ void reply_json(struct req *r, int status, json_t *body)
 
 void reply_json_text(struct req *r, int status, char *text, size_t len)
 {
-	if (!text) {
-		reply_err(r, ERR_NOMEM, NULL, NULL);
+	if (!text) { /* no memory, or text that is not UTF-8: stored text is checked on the way in */
+		log_error("%s: the JSON body could not be written", r->path);
+		reply_err(r, ERR_INTERNAL, NULL, NULL);
 		return;
 	}
 	set_body(r, status, "application/json; charset=utf-8", text, len);

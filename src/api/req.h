@@ -67,7 +67,7 @@ typedef void (*api_handler)(struct req *r);
 void reply_json(struct req *r, int status, json_t *body);
 
 /* reply_json() with the body already written as JSON text (json_text_finish()); takes the
- * malloc'd text. NULL text answers 500 (nothing could be written). */
+ * malloc'd text. NULL text (no memory, invalid UTF-8) answers 500 and is logged. */
 void reply_json_text(struct req *r, int status, char *text, size_t len);
 
 /* Replies with the DESIGN §6 error body for e. */
