@@ -32,14 +32,21 @@ void reply_json(struct req *r, int status, json_t *body)
 	set_body(r, status, "application/json; charset=utf-8", out, len);
 }
 
-void reply_json_text(struct req *r, int status, char *text, size_t len)
+void reply_json_text(struct req *r, enum err e, struct json_text *t)
 {
-	if (!text) { /* no memory, or text that is not UTF-8: stored text is checked on the way in */
+	size_t len = 0;
+	char *text = json_text_finish(t, &len);
+
+	if (e != ERR_OK) {
+		free(text);
+		reply_err(r, e, NULL, NULL);
+	} else if (
+		!text) { /* no memory, or text that is not UTF-8: stored text is checked on entry */
 		log_error("%s: the JSON body could not be written", r->path);
 		reply_err(r, ERR_INTERNAL, NULL, NULL);
-		return;
+	} else {
+		set_body(r, 200, "application/json; charset=utf-8", text, len);
 	}
-	set_body(r, status, "application/json; charset=utf-8", text, len);
 }
 
 void reply_error(struct req *r, const struct error *e)

@@ -13,6 +13,7 @@
 
 #include "core/app.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "domain/session.h"
 #include "domain/user.h"
 
@@ -66,9 +67,10 @@ typedef void (*api_handler)(struct req *r);
 /* Replies with status and body (stolen; NULL → no body). */
 void reply_json(struct req *r, int status, json_t *body);
 
-/* reply_json() with the body already written as JSON text (json_text_finish()); takes the
- * malloc'd text. NULL text (no memory, invalid UTF-8) answers 500 and is logged. */
-void reply_json_text(struct req *r, int status, char *text, size_t len);
+/* reply_json() for a body written as JSON text: finishes t and answers 200 with it, or the
+ * error e when the handler's query failed (e != ERR_OK). A body that could not be written (no
+ * memory, invalid UTF-8) answers 500 and is logged. t is reset either way. */
+void reply_json_text(struct req *r, enum err e, struct json_text *t);
 
 /* Replies with the DESIGN §6 error body for e. */
 void reply_error(struct req *r, const struct error *e);

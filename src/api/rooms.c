@@ -88,8 +88,6 @@ void api_rooms_messages(struct req *r)
 	struct history_query q = { 0 };
 	struct text_list page = { 0 };
 	struct room_ref ref;
-	size_t len = 0;
-	char *text;
 	bool more;
 	enum err e;
 
@@ -103,13 +101,7 @@ void api_rooms_messages(struct req *r)
 	json_text_raw(&page.t, "],\"more\":");
 	json_text_bool(&page.t, more);
 	json_text_raw(&page.t, "}");
-	text = json_text_finish(&page.t, &len);
-	if (e != ERR_OK) {
-		free(text);
-		reply_err(r, e, NULL, NULL);
-		return;
-	}
-	reply_json_text(r, 200, text, len);
+	reply_json_text(r, e, &page.t);
 }
 
 static void add_hit(const struct search_hit *h, void *ctx)

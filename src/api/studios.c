@@ -62,8 +62,6 @@ void api_studios_list(struct req *r)
 	struct text_list list = { 0 };
 	struct studio_filter f;
 	int64_t total = 0;
-	size_t len = 0;
-	char *text;
 	enum err e;
 
 	if (!filter_or_reply(r, &f))
@@ -73,13 +71,7 @@ void api_studios_list(struct req *r)
 	json_text_raw(&list.t, "],\"total\":");
 	json_text_int(&list.t, total);
 	json_text_raw(&list.t, "}");
-	text = json_text_finish(&list.t, &len);
-	if (e != ERR_OK) {
-		free(text);
-		reply_err(r, e, NULL, NULL);
-		return;
-	}
-	reply_json_text(r, 200, text, len);
+	reply_json_text(r, e, &list.t);
 }
 
 /* ---- GET /studios/{id} --------------------------------------------------------------- */
