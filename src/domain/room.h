@@ -18,6 +18,8 @@
 struct room_kind {
 	const char *prefix;
 	bool (*exists)(struct db *db, int64_t id);
+	/* Whether u may read, post in or moderate room id; false when the room does not exist,
+	 * so a caller needs exists() only to tell "no such room" from "not allowed". */
 	bool (*may_read)(struct db *db, const struct user *u, int64_t id);
 	bool (*may_post)(struct db *db, const struct user *u, int64_t id);
 	bool (*may_moderate)(struct db *db, const struct user *u, int64_t id);

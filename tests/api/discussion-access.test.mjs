@@ -82,6 +82,10 @@ describe('who may join studio:1', () => {
   it('a room that does not exist is not_found; a malformed room name is invalid', async () => {
     const c = await chat('admin');
     assertRoomError(await c.join('studio:999'), 'not_found', 'studio:999');
+    const t = await chat('teacher_wang'); // refused first, then told why: there is no such room
+    assertRoomError(await t.join('studio:999'), 'not_found', 'studio:999');
+    assertRoomError(await t.join('studio:2'), 'forbidden', 'studio:2');
+    t.close();
     for (const room of ['studio:0', 'studio:abc', 'studio:01', 'lobby:1', 'studio', 'studio:1 ']) {
       c.raw({ type: 'join', room });
       const f = await c.next((m) => m.type === 'error');
