@@ -180,13 +180,26 @@ static void row_to_user(sqlite3_stmt *st, struct user *u)
 	db_col_text(st, 12, u->university_name, sizeof(u->university_name));
 }
 
-static enum err fetch_one(sqlite3_stmt *st, struct user *out)
+/* The columns of user_access_by_id(): the fields access rules read, everything else empty. */
+static void row_to_access(sqlite3_stmt *st, struct user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	db_col_text(st, 1, u->role_name, sizeof(u->role_name));
+	u->role = role_parse(u->role_name);
+	u->university_id = sqlite3_column_int64(st, 2);
+	u->disabled = sqlite3_column_int(st, 3) != 0;
+}
+
+/* Steps st once: the row through row_to into out, ERR_NOT_FOUND without one. */
+static enum err fetch_one(sqlite3_stmt *st, struct user *out,
+			  void (*row_to)(sqlite3_stmt *st, struct user *u))
 {
 	int rc = sqlite3_step(st);
 	enum err r = ERR_NOT_FOUND;
 
 	if (rc == SQLITE_ROW) {
-		row_to_user(st, out);
+		row_to(st, out);
 		r = ERR_OK;
 	} else if (rc != SQLITE_DONE) {
 		r = db_err(rc);
@@ -203,7 +216,7 @@ enum err user_by_username(struct db *db, const char *username, struct user *out)
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	return fetch_one(st, out);
+	return fetch_one(st, out, row_to_user);
 }
 
 enum err user_by_id(struct db *db, int64_t id, struct user *out)
@@ -214,34 +227,19 @@ enum err user_by_id(struct db *db, int64_t id, struct user *out)
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return fetch_one(st, out);
+	return fetch_one(st, out, row_to_user);
 }
 
 enum err user_access_by_id(struct db *db, int64_t id, struct user *out)
 {
 	static const char SQL[] =
-		"SELECT role, coalesce(university_id, 0), disabled FROM users WHERE id = ?1";
+		"SELECT id, role, coalesce(university_id, 0), disabled FROM users WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, SQL);
-	enum err r = ERR_NOT_FOUND;
-	int rc;
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->id = id;
-		db_col_text(st, 0, out->role_name, sizeof(out->role_name));
-		out->role = role_parse(out->role_name);
-		out->university_id = sqlite3_column_int64(st, 1);
-		out->disabled = sqlite3_column_int(st, 2) != 0;
-		r = ERR_OK;
-	} else if (rc != SQLITE_DONE) {
-		r = db_err(rc);
-	}
-	db_done(st);
-	return r;
+	return fetch_one(st, out, row_to_access);
 }
 
 /* Filters are bound as NULL when unused, so one statement serves every combination. */
