@@ -23,6 +23,54 @@ function handshake(server, opts = {}) {
   });
 }
 
+// A login request of exactly `total` bytes: its JSON body carries a password that fills it
+// (the server reads it all, then refuses it as too long).
+function loginRequest(server, total) {
+  const head = (len) => `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${server.origin}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${len}\r\n\r\n`;
+  const body = (n) => JSON.stringify({ username: 'nobody', password: 'p'.repeat(n) });
+  const bodyLen = total - head(total).length; // the same number of digits as the total here
+  const text = head(bodyLen) + body(bodyLen - body(0).length);
+  assert.equal(Buffer.byteLength(text), total);
+  return text;
+}
+
+// One TLS connection for HTTP/1.1 requests in turn. ask(text) writes text in one write (up to
+// 16 384 bytes leave as one TLS record), waits for the whole answer (Content-Length) and
+// resolves {status, body, sent}.
+function keepAlive(server, opts) {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let waiting = null;
+    const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost', ...opts }, () => {
+      resolve({
+        ask(text) {
+          return new Promise((res, rej) => {
+            const timer = setTimeout(() => rej(new Error(`no answer in 5 s to ${text.slice(0, 40)}`)), 5000);
+            waiting = (r) => { clearTimeout(timer); res({ ...r, sent: Buffer.byteLength(text) }); };
+            sock.write(text);
+          });
+        },
+        close() { sock.destroy(); },
+      });
+    });
+    sock.on('error', reject);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const cut = buf.indexOf('\r\n\r\n');
+      if (cut < 0 || !waiting) return;
+      const head = buf.subarray(0, cut).toString();
+      const len = Number((/content-length:\s*(\d+)/i.exec(head) || [])[1] || 0);
+      if (buf.length < cut + 4 + len) return;
+      const w = waiting;
+      waiting = null;
+      const body = buf.subarray(cut + 4, cut + 4 + len).toString();
+      buf = buf.subarray(cut + 4 + len);
+      w({ status: Number(head.split(' ')[1]), body });
+    });
+  });
+}
+
 const tls12 = (ciphers) => ({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers });
 
 // The server (not our client) refused: the handshake ends in an alert from it.
@@ -100,6 +148,32 @@ describe('protocols and cipher suites', () => {
 
   it('TLS 1.2 without forward secrecy (static RSA key exchange) is refused', async () => {
     assertRefused(await handshake(server, tls12('AES128-GCM-SHA256')), 'AES128-GCM-SHA256');
+  });
+
+  // mbedtls keeps a 1 KiB input buffer while a connection is quiet (mk/patches: the idle input
+  // buffer) and grows it for a larger record: full 16 KiB records must still arrive whole,
+  // each after the buffer has shrunk again, over TLS 1.2 and 1.3.
+  it('a keep-alive connection takes full-size 16 KiB records between small ones', async () => {
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const conn = await keepAlive(server, { minVersion: version, maxVersion: version });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const small = await conn.ask('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+          assert.equal(small.status, 200, `${version} small ${i}`);
+          assert.equal(JSON.parse(small.body).status, 'ok');
+          // one write of 16 200 bytes: a single record just under TLS's 16 384-byte limit
+          const big = await conn.ask(loginRequest(server, 16200));
+          assert.equal(big.sent, 16200);
+          assert.equal(big.status, 400, `${version} big ${i}: ${big.body}`);
+          assert.deepEqual(JSON.parse(big.body).error.field, 'password');
+        }
+        // and a body larger than one record: two records, the first full
+        const two = await conn.ask(loginRequest(server, 40000));
+        assert.equal(two.status, 400, `${version} two records: ${two.body}`);
+      } finally {
+        conn.close();
+      }
+    }
   });
 
   it('TLS 1.1 and 1.0 are refused', async () => {
