@@ -143,7 +143,9 @@ build_mbedtls() {
 build_lws() {
 	unpack libwebsockets "$LWS_VER" "$top/mk/patches/lws-4.3.5-mbedtls-tls13.patch" \
 		"$top/mk/patches/lws-4.3.5-mbedtls-record-size.patch" \
-		"$top/mk/patches/lws-4.3.5-sorted-insert-from-tail.patch"
+		"$top/mk/patches/lws-4.3.5-sorted-insert-from-tail.patch" \
+		"$top/mk/patches/lws-4.3.5-mbedtls-session-tickets.patch" \
+		"$top/mk/patches/lws-4.3.5-validity-timer-lists.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do

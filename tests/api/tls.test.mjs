@@ -71,6 +71,31 @@ function keepAlive(server, opts) {
   });
 }
 
+// Connects, asks GET /healthz, and waits for the session ticket (which TLS 1.3 sends after the
+// handshake). Resolves {reused, protocol, session, answer: {status}}.
+function ticketed(server, opts) {
+  return new Promise((resolve, reject) => {
+    let session = null;
+    let answer = null;
+    let reused = false;
+    let protocol = null;
+    const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost', ...opts }, () => {
+      reused = sock.isSessionReused();
+      protocol = sock.getProtocol();
+      sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    });
+    let text = '';
+    sock.on('session', (s) => { session = s; });
+    sock.on('data', (d) => { text += d; });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      answer = { status: Number((/^HTTP\/1\.1 (\d{3})/.exec(text) || [])[1] || 0) };
+      resolve({ reused, protocol, session, answer });
+    });
+    sock.setTimeout(5000, () => sock.destroy(new Error('no answer in 5 s')));
+  });
+}
+
 const tls12 = (ciphers) => ({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers });
 
 // The server (not our client) refused: the handshake ends in an alert from it.
@@ -173,6 +198,42 @@ describe('protocols and cipher suites', () => {
       } finally {
         conn.close();
       }
+    }
+  });
+
+  // lws's mbedtls servers never resumed; mk/patches/lws-4.3.5-mbedtls-session-tickets.patch
+  // gives them one process-wide ticket key, so a returning browser skips ECDHE and the
+  // certificate signature.
+  it('a returning client resumes its session with the ticket it was given (TLS 1.2 and 1.3)', async () => {
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const opts = { minVersion: version, maxVersion: version };
+      const first = await ticketed(server, opts);
+      assert.equal(first.reused, false, version);
+      assert.ok(first.session, `${version}: no ticket arrived`);
+      const again = await ticketed(server, { ...opts, session: first.session });
+      assert.equal(again.reused, true, `${version}: the ticket was not accepted`);
+      assert.equal(again.protocol, version);
+      // the resumed connection is a working one
+      assert.equal(again.answer.status, 200);
+    }
+  });
+
+  it('a damaged or foreign ticket falls back to a full handshake', async () => {
+    const opts = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+    const first = await ticketed(server, opts);
+    // the ticket sits at the end of the DER session; flip a byte of it
+    const bad = Buffer.from(first.session);
+    bad[bad.length - 20] ^= 0xff;
+    const r = await ticketed(server, { ...opts, session: bad });
+    assert.equal(r.reused, false);
+    assert.equal(r.answer.status, 200);
+    const other = await startServer({ demo: false });
+    try {
+      const f = await ticketed(other, { ...opts, session: first.session });
+      assert.equal(f.reused, false, 'another process has another ticket key');
+      assert.equal(f.answer.status, 200);
+    } finally {
+      await other.stop();
     }
   });
 
