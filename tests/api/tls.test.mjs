@@ -76,7 +76,6 @@ function keepAlive(server, opts) {
 function ticketed(server, opts) {
   return new Promise((resolve, reject) => {
     let session = null;
-    let answer = null;
     let reused = false;
     let protocol = null;
     const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost', ...opts }, () => {
@@ -89,8 +88,8 @@ function ticketed(server, opts) {
     sock.on('data', (d) => { text += d; });
     sock.on('error', reject);
     sock.on('close', () => {
-      answer = { status: Number((/^HTTP\/1\.1 (\d{3})/.exec(text) || [])[1] || 0) };
-      resolve({ reused, protocol, session, answer });
+      const status = Number((/^HTTP\/1\.1 (\d{3})/.exec(text) || [])[1] || 0);
+      resolve({ reused, protocol, session, answer: { status } });
     });
     sock.setTimeout(5000, () => sock.destroy(new Error('no answer in 5 s')));
   });
