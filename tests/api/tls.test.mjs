@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { request, runBin, startServer, tmpDir } from './helpers.mjs';
+import { login, request, runBin, startServer, tmpDir } from './helpers.mjs';
 import { startWithConfig } from './chat-helpers.mjs';
 
 // Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
@@ -240,6 +240,45 @@ describe('protocols and cipher suites', () => {
     const old = { ciphers: 'DEFAULT:@SECLEVEL=0' };
     assertRefused(await handshake(server, { ...old, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' }), 'TLS 1.1');
     assertRefused(await handshake(server, { ...old, minVersion: 'TLSv1', maxVersion: 'TLSv1' }), 'TLS 1.0');
+  });
+});
+
+// A body larger than one TLS record goes out as several records from one write; all but the
+// last are sent with MSG_MORE (mk/patches/lws-4.3.5-mbedtls-msg-more.patch) so that they
+// share TCP segments. The last one must push: a record left corked would hold every such
+// answer back by the kernel's 200 ms probe timer, or for good.
+describe('answers of several TLS records', () => {
+  let server;
+  let admin;
+
+  before(async () => {
+    server = await startServer();
+    admin = await login(server, 'admin');
+  });
+  after(async () => { if (server) await server.dispose(); });
+
+  it('arrive whole and at once on a keep-alive connection (TLS 1.2 and 1.3)', async () => {
+    const want = await request(server, 'GET', '/api/v1/users?limit=100', { cookie: admin.cookie });
+    assert.equal(want.status, 200);
+    assert.ok(want.text.length > 2 * 4096, `${want.text.length} bytes is not three records`);
+    const get = `GET /api/v1/users?limit=100 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const conn = await keepAlive(server, { minVersion: version, maxVersion: version });
+      const ms = [];
+      try {
+        for (let i = 0; i < 10; i++) {
+          const started = performance.now();
+          const r = await conn.ask(get);
+          ms.push(performance.now() - started);
+          assert.equal(r.status, 200, `${version} ${i}`);
+          assert.equal(r.body, want.text, `${version} ${i}`);
+        }
+      } finally {
+        conn.close();
+      }
+      ms.sort((a, b) => a - b);
+      assert.ok(ms[5] < 150, `${version}: median ${ms[5].toFixed(1)} ms (${ms.map((x) => x.toFixed(0)).join(' ')})`);
+    }
   });
 });
 
