@@ -152,12 +152,13 @@ static void install_signals(struct lws_context *ctx)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* One pass of the loop: hand lws the sockets that may write now, then wait for what is ready
- * (or a timer, or lws_cancel_service) and serve it. */
+/* One pass of the loop: write to the sockets whose turn it is, then wait for what is ready
+ * (or a timer, or lws_cancel_service) and serve it — without waiting while sockets are still
+ * queued for their turn, since nothing in the kernel would wake the loop for them. */
 static void server_pass(struct server *s)
 {
 	ws_arm_writers(s);
-	ev_run(s->loop, EVRUN_ONCE);
+	ev_run(s->loop, s->waiting.head ? EVRUN_NOWAIT : EVRUN_ONCE);
 }
 
 /* Service the loop until cond() holds or the deadline passes. */

@@ -80,6 +80,35 @@ static void arm(struct ws_conn *c)
 	lws_callback_on_writable(c->wsi);
 }
 
+/* Serves c's WRITEABLE now, as lws's own loop would on POLLOUT, without asking epoll first.
+ * A socket that took its last write whole nearly always has room, and arming POLLOUT for one
+ * write cost two epoll_ctl() calls (arm, then disarm after the callback): 10 % of the server
+ * at 20 000 deliveries/s. Where the socket is full after all, lws keeps what it did not take
+ * and arms POLLOUT itself, as after any partial write; a socket with such a remainder is
+ * armed the usual way. lws_service_fd() is lws's entry for a readiness event from an outside
+ * loop (its libev glue calls it too), so lws's write rules hold: this runs between passes,
+ * never inside an lws callback. If lws used the event for something of its own (a pong, a
+ * close) and did not call us, c is armed the usual way. */
+static void write_now(struct ws_conn *c)
+{
+	struct lws_pollfd pfd = { .fd = lws_get_socket_fd(c->wsi),
+				  .events = LWS_POLLOUT,
+				  .revents = LWS_POLLOUT };
+	struct ws_handle *h;
+
+	if (!c->handle || c->closing || lws_partial_buffered(c->wsi)) {
+		arm(c);
+		return;
+	}
+	h = ws_handle_ref(c);
+	lws_dll2_remove(&c->wait);
+	c->armed = true;
+	lws_service_fd(lws_get_context(c->wsi), &pfd);
+	if (h->conn && h->conn->armed)
+		lws_callback_on_writable(h->conn->wsi);
+	ws_handle_unref(h);
+}
+
 void ws_arm_writers(struct server *s)
 {
 	int64_t cost = s->write_cost_ns > 0 ? s->write_cost_ns : WS_WRITE_COST_START_NS;
@@ -88,7 +117,7 @@ void ws_arm_writers(struct server *s)
 	if (n < WS_ARM_MIN)
 		n = WS_ARM_MIN;
 	while (s->waiting.head && n-- > 0)
-		arm(lws_container_of(s->waiting.head, struct ws_conn, wait));
+		write_now(lws_container_of(s->waiting.head, struct ws_conn, wait));
 }
 
 /* Folds one write's cost into the moving average (weight 1/16). */

@@ -88,8 +88,9 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		size_t len);
 
-/* Hands lws (lws_callback_on_writable) as many waiting sockets as one loop pass should write
- * to, oldest first; called before each pass of the loop (server_pass). */
+/* Writes to as many waiting sockets as one loop pass should, oldest first (a socket lws still
+ * holds unsent bytes for is armed with lws_callback_on_writable instead); called before each
+ * pass of the loop (server_pass), outside any lws callback. */
 void ws_arm_writers(struct server *s);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */

@@ -177,6 +177,20 @@ describe('durable exactly-once send', () => {
     for (const c of [w, li, z]) c.drain();
   });
 
+  // Each loop pass writes to only as many sockets as fit its time budget (16 or so); the rest
+  // take the next passes, which must follow at once, not on the next unrelated event.
+  it('a message reaches 80 subscribers at once, more than one loop pass writes to', async () => {
+    const many = [];
+    for (let i = 0; i < 80; i++) many.push(await chat('teacher_sun'));
+    await Promise.all(many.map((c) => c.joinOk(ROOM)));
+    const cid = w.post(ROOM, '八十位听众');
+    const ack = await w.answer(cid);
+    const got = await Promise.all(many.map((c) => c.message(ROOM, ack.id, 2000)));
+    assert.deepEqual(got.map((f) => f.message.text), many.map(() => '八十位听众'));
+    for (const c of many) c.close();
+    for (const c of [w, li, z]) c.drain();
+  });
+
   it('kind and reply_to: question and a reply are stored; a reply to no message of this room is invalid', async () => {
     const q = await w.say(ROOM, '什么是一致连续？', { kind: 'question' });
     const m = (await li.message(ROOM, q.id)).message;
