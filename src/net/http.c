@@ -20,7 +20,7 @@
 #include "net/static.h"
 #include "net/ws.h"
 
-#define TX_CHUNK 16384
+#define TX_CHUNK SERVER_WRITE_MAX
 
 static const char CSP[] =
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -48,8 +48,9 @@ static void lws_log(int level, const char *line)
 }
 
 static const struct lws_protocols PROTOCOLS[] = {
-	{ "http", http_callback, sizeof(struct http_conn), 0, 0, NULL, 0 },
-	{ WS_PROTOCOL_NAME, ws_callback, sizeof(struct ws_conn), WS_RX_BUFFER, 0, NULL, 0 },
+	{ "http", http_callback, sizeof(struct http_conn), 0, 0, NULL, SERVER_WRITE_MAX },
+	{ WS_PROTOCOL_NAME, ws_callback, sizeof(struct ws_conn), WS_RX_BUFFER, 0, NULL,
+	  SERVER_WRITE_MAX },
 	LWS_PROTOCOL_LIST_TERM
 };
 

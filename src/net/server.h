@@ -11,6 +11,13 @@
 #include "core/app.h"
 #include "net/hub.h"
 
+/* The most one lws_write() hands to the socket at once (both protocols' tx_packet_size). lws
+ * cuts every write at tx_packet_size, or when that is 0 at the protocol's rx_buffer_size (1 KiB
+ * for WebSockets, which keeps idle sockets small), copies the rest into a buffer list and sends
+ * it one piece per POLLOUT: a 16 KiB batch of frames left as 16 writes of 1 KiB. HTTP bodies
+ * and WebSocket batches are written in pieces of at most this. */
+#define SERVER_WRITE_MAX 16384
+
 struct ev_loop; /* libev's; net/server.c includes <ev.h> */
 
 struct ws_conn;

@@ -209,7 +209,7 @@ void ws_handle_unref(struct ws_handle *h)
 /* Queued frames that go out in one write: up to this many bytes, so one TLS record per 4 KiB
  * (the record size of our mbedtls and lws patches) and one send() carry what would have cost a
  * record and a syscall per frame, on our side and on every client's. */
-#define WS_BATCH_BYTES 16384
+#define WS_BATCH_BYTES SERVER_WRITE_MAX
 
 /* The RFC 6455 §5.2 header of a final, unmasked (server-to-client) text frame of len bytes. */
 static size_t frame_header(unsigned char *h, size_t len)

@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { login, request, runBin, startServer, tmpDir } from './helpers.mjs';
+import WebSocket from 'ws';
+import { login, request, runBin, sqlite, startServer, tmpDir } from './helpers.mjs';
 import { startWithConfig } from './chat-helpers.mjs';
 
 // Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
@@ -69,6 +72,31 @@ function keepAlive(server, opts) {
       w({ status: Number(head.split(' ')[1]), body });
     });
   });
+}
+
+// A TLS connection through a tap on its TCP stream that notes the length of every
+// application-data record (content type 23) the server sends, in `records`.
+function tappedTls(server, opts = {}) {
+  const raw = net.connect(server.port, '127.0.0.1');
+  const records = [];
+  let held = Buffer.alloc(0);
+  const tap = new Duplex({
+    read() {},
+    write(chunk, _enc, cb) { raw.write(chunk, cb); },
+    final(cb) { raw.end(); cb(); },
+  });
+  raw.on('data', (d) => {
+    held = Buffer.concat([held, d]);
+    while (held.length >= 5 && held.length >= 5 + held.readUInt16BE(3)) {
+      if (held[0] === 23) records.push(held.readUInt16BE(3));
+      held = held.subarray(5 + held.readUInt16BE(3));
+    }
+    tap.push(d);
+  });
+  raw.on('end', () => tap.push(null));
+  raw.on('error', (e) => tap.destroy(e));
+  const sock = tls.connect({ socket: tap, servername: 'localhost', ca: server.ca, ...opts });
+  return { sock, records };
 }
 
 // Connects, asks GET /healthz, and waits for the session ticket (which TLS 1.3 sends after the
@@ -278,6 +306,73 @@ describe('answers of several TLS records', () => {
       }
       ms.sort((a, b) => a - b);
       assert.ok(ms[5] < 150, `${version}: median ${ms[5].toFixed(1)} ms (${ms.map((x) => x.toFixed(0)).join(' ')})`);
+    }
+  });
+
+  // lws cuts a write at the protocol's tx_packet_size, or when that is unset at its receive
+  // buffer size (HTTP: 4 KiB; WebSocket: 1 KiB), and sends the rest later one piece per
+  // POLLOUT. Each piece is its own TLS record: an answer of n bytes must take about n / 4 KiB
+  // records (our record size), not n / 1 KiB, and no 20-byte records between 4 KiB ones.
+  it('leave in records of 4 KiB over HTTP (TLS 1.2 and 1.3)', async () => {
+    const get = `GET /api/v1/users?limit=100 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const { sock, records } = tappedTls(server, { minVersion: version, maxVersion: version });
+      try {
+        await new Promise((resolve, reject) => { sock.once('secureConnect', resolve); sock.once('error', reject); });
+        let buf = Buffer.alloc(0);
+        let whole = null;
+        sock.on('data', (d) => {
+          buf = Buffer.concat([buf, d]);
+          const cut = buf.indexOf('\r\n\r\n');
+          const len = Number((/content-length:\s*(\d+)/i.exec(buf.subarray(0, cut).toString()) || [])[1]);
+          if (cut > 0 && buf.length >= cut + 4 + len && whole) whole(buf.length);
+        });
+        const answer = () => new Promise((resolve) => {
+          buf = Buffer.alloc(0);
+          whole = resolve;
+          sock.write(get);
+        });
+        await answer(); // the first one may share the stream with TLS 1.3's session tickets
+        const mark = records.length;
+        const bytes = await answer();
+        const used = records.slice(mark);
+        assert.ok(bytes > 2 * 4096, `${bytes} bytes`);
+        assert.ok(used.length <= Math.ceil(bytes / 4096) + 1,
+          `${version}: ${bytes} bytes in ${used.length} records (${used.join(' ')})`);
+      } finally {
+        sock.destroy();
+      }
+    }
+  });
+
+  it('leave in records of 4 KiB over a WebSocket (a 40 KB joined frame)', async () => {
+    const text = '教学名师工作室'.repeat(50); // 1 050 bytes of UTF-8
+    sqlite(server, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+      INSERT INTO messages (room, user_id, client_id, kind, text, created_at)
+      SELECT 'studio:1', 1, 'records-' || i, 'chat', '${text}', '2026-11-27T09:00:00Z' FROM n`);
+    const { sock, records } = tappedTls(server);
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, ['mingshi.v1'], {
+      headers: { Cookie: admin.cookie, Origin: server.origin }, createConnection: () => sock,
+    });
+    try {
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      const frame = (type) => new Promise((resolve) => {
+        ws.on('message', function on(data) {
+          if (JSON.parse(data.toString()).type === type) { ws.off('message', on); resolve(data.length); }
+        });
+      });
+      const pong = frame('pong');
+      ws.send(JSON.stringify({ type: 'ping' }));
+      await pong; // after the session tickets, which TLS 1.3 sends once the handshake is done
+      const mark = records.length;
+      const joined = frame('joined');
+      ws.send(JSON.stringify({ type: 'join', room: 'studio:1' }));
+      const bytes = await joined;
+      const used = records.slice(mark);
+      assert.ok(bytes > 40 * 1050, `${bytes} bytes`);
+      assert.ok(used.length <= Math.ceil(bytes / 4096) + 2, `${bytes} bytes in ${used.length} records (${used.join(' ')})`);
+    } finally {
+      ws.terminate();
     }
   });
 });
