@@ -1,6 +1,7 @@
 /* Completion queue; see completion.h. */
 #include "core/completion.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 void completions_init(struct completions *q)
@@ -17,18 +18,29 @@ void completions_destroy(struct completions *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
+void completions_post_list(struct completions *q, struct completion *first,
+			   struct completion *last)
+{
+	bool was_empty;
+
+	last->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	was_empty = q->head == NULL;
+	if (q->tail)
+		q->tail->next = first;
+	else
+		q->head = first;
+	q->tail = last;
+	pthread_mutex_unlock(&q->mu);
+	/* A non-empty queue has had its wake-up since the last drain emptied it: the drain to
+	 * come takes this post too. */
+	if (was_empty && q->wake)
+		q->wake(q->wake_arg);
+}
+
 void completions_post(struct completions *q, struct completion *c)
 {
-	c->next = NULL;
-	pthread_mutex_lock(&q->mu);
-	if (q->tail)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-	pthread_mutex_unlock(&q->mu);
-	if (q->wake)
-		q->wake(q->wake_arg);
+	completions_post_list(q, c, c);
 }
 
 size_t completions_drain(struct completions *q)

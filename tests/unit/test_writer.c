@@ -103,6 +103,64 @@ static void failing_job_alone(void **state)
 	cleanup(dir, path);
 }
 
+static int wakes;
+
+static void count_wake(void *arg)
+{
+	(void)arg;
+	wakes++;
+}
+
+static int done_order[8], ndone;
+
+static void note_order(void *arg, enum err result)
+{
+	assert_int_equal(result, ERR_OK);
+	done_order[ndone++] = ((struct job *)arg)->value;
+}
+
+/* A batch's completions come back as one post with one wake-up, in order; a post to a queue
+ * the service thread has not drained yet owes no wake-up of its own. */
+static void one_wake_per_batch(void **state)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct job jobs[7] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 },
+			       { 4, false, 0, 0 }, { 5, false, 0, 0 }, { 6, false, 0, 0 },
+			       { 7, false, 0, 0 } };
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+	struct db db;
+
+	(void)state;
+	open_file_db(&db, dir, path, sizeof(path));
+	metrics_init(&m);
+	completions_init(&c);
+	c.wake = count_wake;
+	wakes = ndone = 0;
+	writer_init(&w, &db, &c, &m);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[i]), ERR_OK);
+	assert_int_equal(writer_run_batch(&w), 5);
+	assert_int_equal(wakes, 1);
+	assert_int_equal(atomic_load(&w.pending), 0);
+	assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[5]), ERR_OK);
+	assert_int_equal(writer_run_batch(&w), 1);
+	assert_int_equal(wakes, 1); /* not drained yet: the first wake-up covers it */
+	assert_int_equal(completions_drain(&c), 6);
+	assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[6]), ERR_OK);
+	assert_int_equal(writer_run_batch(&w), 1);
+	assert_int_equal(wakes, 2);
+	assert_int_equal(completions_drain(&c), 1);
+	assert_int_equal(ndone, 7);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(done_order[i], i + 1);
+	writer_stop(&w);
+	writer_close(&w);
+	completions_destroy(&c);
+	cleanup(dir, path);
+}
+
 /* With the thread running, every submitted job completes exactly once, in order of commit,
  * and jobs queued while a batch runs share later batches (fewer commits than jobs). */
 static void threaded(void **state)
@@ -271,6 +329,8 @@ int main(void)
 		     deferred_failure_fails_batch),
 		TEST("writer-1.5 off the writer, deferred work runs at once",
 		     deferred_runs_now_elsewhere),
+		TEST("writer-1.6 a batch's completions come back in order with one wake-up",
+		     one_wake_per_batch),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }
