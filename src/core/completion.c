@@ -18,24 +18,41 @@ void completions_destroy(struct completions *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
+void completions_set_wake(struct completions *q, void (*wake)(void *), void *wake_arg)
+{
+	bool waiting;
+
+	pthread_mutex_lock(&q->mu);
+	q->wake = wake;
+	q->wake_arg = wake_arg;
+	waiting = q->head != NULL;
+	pthread_mutex_unlock(&q->mu);
+	if (waiting && wake)
+		wake(wake_arg);
+}
+
 void completions_post_list(struct completions *q, struct completion *first,
 			   struct completion *last)
 {
-	bool was_empty;
+	void (*wake)(void *) = NULL;
+	void *wake_arg = NULL;
 
 	last->next = NULL;
 	pthread_mutex_lock(&q->mu);
-	was_empty = q->head == NULL;
+	/* A non-empty queue has had its wake-up since the last drain emptied it: the drain to
+	 * come takes this post too. */
+	if (!q->head) {
+		wake = q->wake;
+		wake_arg = q->wake_arg;
+	}
 	if (q->tail)
 		q->tail->next = first;
 	else
 		q->head = first;
 	q->tail = last;
 	pthread_mutex_unlock(&q->mu);
-	/* A non-empty queue has had its wake-up since the last drain emptied it: the drain to
-	 * come takes this post too. */
-	if (was_empty && q->wake)
-		q->wake(q->wake_arg);
+	if (wake)
+		wake(wake_arg);
 }
 
 void completions_post(struct completions *q, struct completion *c)

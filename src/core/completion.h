@@ -33,6 +33,10 @@ struct completions {
 void completions_init(struct completions *q);
 void completions_destroy(struct completions *q);
 
+/* Sets (or, with NULL, clears) the wake-up. Posts made without one owe it: if the queue holds
+ * any, wake is called at once, since later posts to a non-empty queue do not call it. */
+void completions_set_wake(struct completions *q, void (*wake)(void *), void *wake_arg);
+
 /* Appends c (taking ownership of the malloc'd job it heads) and wakes the service thread
  * unless a wake-up is already owed (the queue was not empty). Any thread. */
 void completions_post(struct completions *q, struct completion *c);

@@ -229,8 +229,7 @@ int server_run(struct app *app)
 			  app->cfg.listen_host, app->cfg.port);
 		goto out;
 	}
-	app->completions.wake = wake_service;
-	app->completions.wake_arg = s.ctx;
+	completions_set_wake(&app->completions, wake_service, s.ctx);
 	app->end_user_sockets = ws_end_user;
 	app->end_session_sockets = ws_end_session;
 	app->recheck_room_access = ws_recheck_access;
@@ -248,7 +247,7 @@ out:
 	if (s.loop)
 		ev_loop_destroy(s.loop); /* lws has stopped its watchers: a foreign loop is ours */
 	hub_free(&s.hub);
-	app->completions.wake = NULL;
+	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;
 	api_free(app);
 	return rc;

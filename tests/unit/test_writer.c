@@ -136,8 +136,9 @@ static void one_wake_per_batch(void **state)
 	open_file_db(&db, dir, path, sizeof(path));
 	metrics_init(&m);
 	completions_init(&c);
-	c.wake = count_wake;
 	wakes = ndone = 0;
+	completions_set_wake(&c, count_wake, NULL);
+	assert_int_equal(wakes, 0); /* nothing queued, nothing owed */
 	writer_init(&w, &db, &c, &m);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[i]), ERR_OK);
@@ -159,6 +160,26 @@ static void one_wake_per_batch(void **state)
 	writer_close(&w);
 	completions_destroy(&c);
 	cleanup(dir, path);
+}
+
+/* Posts made before the service thread set its wake-up are owed one when it does. */
+static void wake_owed_to_earlier_posts(void **state)
+{
+	struct completions c;
+
+	(void)state;
+	completions_init(&c);
+	wakes = 0;
+	for (int i = 0; i < 2; i++)
+		completions_post(&c, calloc(1, sizeof(struct completion)));
+	completions_set_wake(&c, count_wake, NULL);
+	assert_int_equal(wakes, 1);
+	completions_post(&c, calloc(1, sizeof(struct completion)));
+	assert_int_equal(wakes, 1);
+	assert_int_equal(completions_drain(&c), 3);
+	completions_post(&c, calloc(1, sizeof(struct completion)));
+	assert_int_equal(wakes, 2);
+	completions_destroy(&c);
 }
 
 /* With the thread running, every submitted job completes exactly once, in order of commit,
@@ -331,6 +352,8 @@ int main(void)
 		     deferred_runs_now_elsewhere),
 		TEST("writer-1.6 a batch's completions come back in order with one wake-up",
 		     one_wake_per_batch),
+		TEST("writer-1.7 posts made before the wake-up is set are owed one",
+		     wake_owed_to_earlier_posts),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }
