@@ -132,18 +132,17 @@ static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
  * none pending finds them all in the queue. */
 static void post_all(struct writer *w, struct writer_job *list)
 {
-	struct writer_job *j;
+	struct writer_job *last = list;
 	int n = 0;
 
 	if (!list)
 		return;
-	for (j = list; j; j = j->next) {
+	for (struct writer_job *j = list; j; j = j->next) {
 		j->c.next = j->next ? &j->next->c : NULL;
+		last = j;
 		n++;
 	}
-	for (j = list; j->next; j = j->next)
-		;
-	completions_post_list(w->completions, &list->c, &j->c);
+	completions_post_list(w->completions, &list->c, &last->c);
 	atomic_fetch_sub(&w->pending, n);
 }
 
