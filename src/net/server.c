@@ -158,7 +158,7 @@ static void install_signals(struct lws_context *ctx)
  * queued for their turn, since nothing in the kernel would wake the loop for them. */
 static void server_pass(struct server *s)
 {
-	ws_arm_writers(s);
+	ws_write_waiting(s);
 	ev_run(s->loop, s->waiting.head ? EVRUN_NOWAIT : EVRUN_ONCE);
 }
 

@@ -32,7 +32,7 @@ struct server {
 	struct ws_conn *ws_list; /* every open WebSocket (net/ws.c) */
 	int pending_requests;	 /* HTTP requests whose response is not yet written */
 	bool stopping;		 /* shutting down: refuse new requests with 503 */
-	/* WebSockets with frames to send, not yet handed to lws (net/ws.c, ws_arm_writers) */
+	/* WebSockets with frames to send, not yet handed to lws (net/ws.c, ws_write_waiting) */
 	struct lws_dll2_owner waiting;
 	int64_t write_cost_ns; /* moving average of one WebSocket write */
 	char web_root[2048];   /* realpath of cfg.web_dir */

@@ -58,12 +58,12 @@ static void queue_clear(struct ws_conn *c)
 /* How long one loop pass should spend writing to WebSockets. A message to a room of thousands
  * is that many writes (~15 us each): handed to lws all at once, they would hold every other
  * socket (a sign-in, a /healthz) for 15 ms per 1 000 subscribers. Sockets with frames to send
- * wait in a list instead, and each pass arms only as many as fit in this budget, oldest first;
- * between passes the loop polls and serves everyone else. With epoll a pass costs little, so
+ * wait in a list instead, and each pass writes to only as many as fit in this budget, oldest
+ * first; between passes the loop polls and serves everyone else. With epoll a pass costs little, so
  * the budget can be short: 250 us left fan-out's instructions per delivery unchanged and took
  * /healthz's p99 under load from 14-18 ms (2 ms budget) to 4-5 ms (docs/BENCHMARKS.md). */
 #define WS_PASS_BUDGET_US 250
-#define WS_ARM_MIN 16 /* progress even if writes turn slow */
+#define WS_WRITE_MIN 16 /* progress even if writes turn slow */
 #define WS_WRITE_COST_START_NS 15000
 
 /* c has frames to send: it joins the end of the wait list unless already there or armed. */
@@ -109,13 +109,13 @@ static void write_now(struct ws_conn *c)
 	ws_handle_unref(h);
 }
 
-void ws_arm_writers(struct server *s)
+void ws_write_waiting(struct server *s)
 {
 	int64_t cost = s->write_cost_ns > 0 ? s->write_cost_ns : WS_WRITE_COST_START_NS;
 	int64_t n = (int64_t)WS_PASS_BUDGET_US * 1000 / cost;
 
-	if (n < WS_ARM_MIN)
-		n = WS_ARM_MIN;
+	if (n < WS_WRITE_MIN)
+		n = WS_WRITE_MIN;
 	while (s->waiting.head && n-- > 0)
 		write_now(lws_container_of(s->waiting.head, struct ws_conn, wait));
 }

@@ -91,7 +91,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 /* Writes to as many waiting sockets as one loop pass should, oldest first (a socket lws still
  * holds unsent bytes for is armed with lws_callback_on_writable instead); called before each
  * pass of the loop (server_pass), outside any lws callback. */
-void ws_arm_writers(struct server *s);
+void ws_write_waiting(struct server *s);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
 struct ws_buf *ws_buf_json(const json_t *v);
