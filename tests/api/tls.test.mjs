@@ -40,7 +40,7 @@ function loginRequest(server, total) {
 
 // One TLS connection for HTTP/1.1 requests in turn. ask(text) writes text in one write (up to
 // 16 384 bytes leave as one TLS record), waits for the whole answer (Content-Length) and
-// resolves {status, body, sent}.
+// resolves {status, body, bytes (the whole answer), sent}.
 function keepAlive(server, opts) {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
@@ -69,14 +69,14 @@ function keepAlive(server, opts) {
       waiting = null;
       const body = buf.subarray(cut + 4, cut + 4 + len).toString();
       buf = buf.subarray(cut + 4 + len);
-      w({ status: Number(head.split(' ')[1]), body });
+      w({ status: Number(head.split(' ')[1]), body, bytes: cut + 4 + len });
     });
   });
 }
 
-// A TLS connection through a tap on its TCP stream that notes the length of every
-// application-data record (content type 23) the server sends, in `records`.
-function tappedTls(server, opts = {}) {
+// A TCP connection to the server as a stream for tls.connect({socket}), tapped: `records` gets
+// the length of every application-data record (content type 23) the server sends.
+function tappedTcp(server) {
   const raw = net.connect(server.port, '127.0.0.1');
   const records = [];
   let held = Buffer.alloc(0);
@@ -95,8 +95,7 @@ function tappedTls(server, opts = {}) {
   });
   raw.on('end', () => tap.push(null));
   raw.on('error', (e) => tap.destroy(e));
-  const sock = tls.connect({ socket: tap, servername: 'localhost', ca: server.ca, ...opts });
-  return { sock, records };
+  return { tap, records };
 }
 
 // Connects, asks GET /healthz, and waits for the session ticket (which TLS 1.3 sends after the
@@ -316,31 +315,18 @@ describe('answers of several TLS records', () => {
   it('leave in records of 4 KiB over HTTP (TLS 1.2 and 1.3)', async () => {
     const get = `GET /api/v1/users?limit=100 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
     for (const version of ['TLSv1.2', 'TLSv1.3']) {
-      const { sock, records } = tappedTls(server, { minVersion: version, maxVersion: version });
+      const { tap, records } = tappedTcp(server);
+      const conn = await keepAlive(server, { socket: tap, minVersion: version, maxVersion: version });
       try {
-        await new Promise((resolve, reject) => { sock.once('secureConnect', resolve); sock.once('error', reject); });
-        let buf = Buffer.alloc(0);
-        let whole = null;
-        sock.on('data', (d) => {
-          buf = Buffer.concat([buf, d]);
-          const cut = buf.indexOf('\r\n\r\n');
-          const len = Number((/content-length:\s*(\d+)/i.exec(buf.subarray(0, cut).toString()) || [])[1]);
-          if (cut > 0 && buf.length >= cut + 4 + len && whole) whole(buf.length);
-        });
-        const answer = () => new Promise((resolve) => {
-          buf = Buffer.alloc(0);
-          whole = resolve;
-          sock.write(get);
-        });
-        await answer(); // the first one may share the stream with TLS 1.3's session tickets
+        await conn.ask(get); // the first one may share the stream with TLS 1.3's session tickets
         const mark = records.length;
-        const bytes = await answer();
+        const { bytes } = await conn.ask(get);
         const used = records.slice(mark);
         assert.ok(bytes > 2 * 4096, `${bytes} bytes`);
         assert.ok(used.length <= Math.ceil(bytes / 4096) + 1,
           `${version}: ${bytes} bytes in ${used.length} records (${used.join(' ')})`);
       } finally {
-        sock.destroy();
+        conn.close();
       }
     }
   });
@@ -350,9 +336,10 @@ describe('answers of several TLS records', () => {
     sqlite(server, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
       INSERT INTO messages (room, user_id, client_id, kind, text, created_at)
       SELECT 'studio:1', 1, 'records-' || i, 'chat', '${text}', '2026-11-27T09:00:00Z' FROM n`);
-    const { sock, records } = tappedTls(server);
+    const { tap, records } = tappedTcp(server);
     const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, ['mingshi.v1'], {
-      headers: { Cookie: admin.cookie, Origin: server.origin }, createConnection: () => sock,
+      headers: { Cookie: admin.cookie, Origin: server.origin },
+      createConnection: () => tls.connect({ socket: tap, servername: 'localhost', ca: server.ca }),
     });
     try {
       await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
