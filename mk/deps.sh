@@ -129,7 +129,8 @@ unpack() { # PKG VER PATCH...
 
 build_mbedtls() {
 	unpack mbedtls "$MBEDTLS_VER" "$top/mk/patches/mbedtls-3.6-config.patch" \
-		"$top/mk/patches/mbedtls-3.6-idle-input-buffer.patch"
+		"$top/mk/patches/mbedtls-3.6-idle-input-buffer.patch" \
+		"$top/mk/patches/mbedtls-3.6-gcm-aesni-bulk.patch"
 	cmake -S "$deps/mbedtls-$MBEDTLS_VER" -B "$deps/build/mbedtls" -DCMAKE_BUILD_TYPE=Release \
 		-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
 		-DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
