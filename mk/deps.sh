@@ -147,7 +147,8 @@ build_lws() {
 		"$top/mk/patches/lws-4.3.5-sorted-insert-from-tail.patch" \
 		"$top/mk/patches/lws-4.3.5-mbedtls-session-tickets.patch" \
 		"$top/mk/patches/lws-4.3.5-validity-timer-lists.patch" \
-		"$top/mk/patches/lws-4.3.5-mbedtls-msg-more.patch"
+		"$top/mk/patches/lws-4.3.5-mbedtls-msg-more.patch" \
+		"$top/mk/patches/lws-4.3.5-client-rx-bulk-payload.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do
