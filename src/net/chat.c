@@ -1,6 +1,7 @@
 /* Discussion frames; see chat.h. */
 #include "net/chat.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,12 +231,19 @@ static void job_done(void *arg, enum err result)
 	free(j);
 }
 
+/* A job is ~17 KB, 16 KB of it the text buffer of a 4 000-character message. It is zeroed
+ * all but that buffer: calloc's memset of every job, and the fresh pages it touched, were
+ * ~7 % of the event loop's time for 120-byte chat messages. */
 static struct chat_job *job_new(struct ws_conn *c, enum chat_op op, const struct room_ref *ref)
 {
-	struct chat_job *j = calloc(1, sizeof(*j));
+	struct chat_job *j = malloc(sizeof(*j));
+	size_t text = offsetof(struct chat_job, m.text), after = text + sizeof(j->m.text);
 
 	if (!j)
 		return NULL;
+	memset(j, 0, text);
+	j->m.text[0] = '\0';
+	memset((char *)j + after, 0, sizeof(*j) - after);
 	j->op = op;
 	j->srv = c->srv;
 	j->ref = *ref;
