@@ -121,6 +121,17 @@ static void render_connections(struct buf *b, const struct metrics *m)
 	    "# TYPE mingshi_ws_queue_drops_total counter\n"
 	    "mingshi_ws_queue_drops_total %llu\n",
 	    (unsigned long long)m->ws_queue_drops);
+	put(b,
+	    "# HELP mingshi_ws_writes_total Writes to WebSockets; each carries one or more frames.\n"
+	    "# TYPE mingshi_ws_writes_total counter\n"
+	    "mingshi_ws_writes_total %llu\n"
+	    "# HELP mingshi_loop_load Fraction of the last 100 ms the event loop spent working.\n"
+	    "# TYPE mingshi_loop_load gauge\n"
+	    "mingshi_loop_load %.3f\n"
+	    "# HELP mingshi_ws_write_interval_seconds How long a busy socket's broadcasts rest now.\n"
+	    "# TYPE mingshi_ws_write_interval_seconds gauge\n"
+	    "mingshi_ws_write_interval_seconds %.3f\n",
+	    (unsigned long long)m->ws_writes, m->loop_load, (double)m->ws_write_interval_ns / 1e9);
 }
 
 static void render_requests(struct buf *b, const struct metrics *m)

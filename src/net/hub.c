@@ -274,7 +274,7 @@ void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t excep
 			continue;
 		if (message_id && message_id <= s->history_upto)
 			continue;
-		ws_queue(s->conn, b);
+		ws_queue(s->conn, b, false);
 	}
 	ws_buf_unref(b);
 }

@@ -102,6 +102,50 @@ static int check_port(const char *host, int port)
 	return fd < 0 ? -1 : rc;
 }
 
+/* While sockets rest (net/ws.c, write intervals) nothing in the kernel would wake the loop for
+ * them: this timer does, every ws_rest_tick_us(). One per process, like the loop. */
+static ev_timer rest_timer;
+
+static void on_rest_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	ws_rest_tick(w->data);
+}
+
+/* The loop's load, for ws_adapt: the time from waking (check) to waiting again (prepare),
+ * over windows of LOAD_WINDOW_NS. Two clock reads per pass. */
+#define LOAD_WINDOW_NS 100000000
+static ev_prepare load_prepare;
+static ev_check load_check;
+
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct server *s = w->data;
+	int64_t now = clock_mono_ns();
+
+	(void)loop;
+	(void)revents;
+	if (s->woke_ns)
+		s->busy_ns += now - s->woke_ns;
+	if (!s->window_start_ns)
+		s->window_start_ns = now;
+	if (now - s->window_start_ns >= LOAD_WINDOW_NS) {
+		ws_adapt(s, (double)s->busy_ns / (double)(now - s->window_start_ns));
+		s->busy_ns = 0;
+		s->window_start_ns = now;
+	}
+}
+
+static void on_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct server *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	s->woke_ns = clock_mono_ns();
+}
+
 static int create_context(struct server *s)
 {
 	static void *loops[1];
@@ -115,6 +159,14 @@ static int create_context(struct server *s)
 	if (!s->loop)
 		return -1;
 	loops[0] = s->loop;
+	ev_init(&rest_timer, on_rest_timer);
+	rest_timer.data = s;
+	ev_prepare_init(&load_prepare, on_prepare);
+	load_prepare.data = s;
+	ev_prepare_start(s->loop, &load_prepare);
+	ev_check_init(&load_check, on_check);
+	load_check.data = s;
+	ev_check_start(s->loop, &load_check);
 	info.foreign_loops = loops;
 	info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		       LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
@@ -159,6 +211,11 @@ static void install_signals(struct lws_context *ctx)
 static void server_pass(struct server *s)
 {
 	ws_write_waiting(s);
+	if (s->resting.head && !ev_is_active(&rest_timer)) {
+		ev_now_update(s->loop);
+		ev_timer_set(&rest_timer, (double)ws_rest_tick_us(s) / 1e6, 0.);
+		ev_timer_start(s->loop, &rest_timer);
+	}
 	ev_run(s->loop, s->waiting.head ? EVRUN_NOWAIT : EVRUN_ONCE);
 }
 
@@ -208,6 +265,7 @@ int server_run(struct app *app)
 
 	memset(&s, 0, sizeof(s));
 	s.app = app;
+	ws_adapt(&s, 0); /* the starting write interval: 0, or the fixed one */
 	app->server = &s;
 	if (!realpath(app->cfg.web_dir, root) || strlen(root) >= sizeof(s.web_root)) {
 		log_error("cannot open the web directory %s: %s", app->cfg.web_dir,
@@ -244,8 +302,12 @@ out:
 	signal_ctx = NULL;
 	if (s.ctx)
 		lws_context_destroy(s.ctx);
-	if (s.loop)
-		ev_loop_destroy(s.loop); /* lws has stopped its watchers: a foreign loop is ours */
+	if (s.loop) {
+		ev_timer_stop(s.loop, &rest_timer);
+		ev_prepare_stop(s.loop, &load_prepare);
+		ev_check_stop(s.loop, &load_check);
+		ev_loop_destroy(s.loop);
+	} /* lws has stopped its watchers: a foreign loop is ours */
 	hub_free(&s.hub);
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;

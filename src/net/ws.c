@@ -51,7 +51,13 @@ static void queue_clear(struct ws_conn *c)
 	}
 	c->out_head = c->out_tail = NULL;
 	c->out_frames = c->out_bytes = 0;
+	c->urgent = false;
 }
+
+/* Queued frames that go out in one write: up to this many bytes, so one TLS record per 4 KiB
+ * (the record size of our mbedtls and lws patches) and one send() carry what would have cost a
+ * record and a syscall per frame, on our side and on every client's. */
+#define WS_BATCH_BYTES SERVER_WRITE_MAX
 
 /* ---- write scheduling ----------------------------------------------------------------- */
 
@@ -66,11 +72,84 @@ static void queue_clear(struct ws_conn *c)
 #define WS_WRITE_MIN 16 /* progress even if writes turn slow */
 #define WS_WRITE_COST_START_NS 15000
 
-/* c has frames to send: it joins the end of the wait list unless already there or armed. */
+/* Under load a room's messages reach a socket faster than they are worth one write each:
+ * each write is a TLS record, a send() and the loopback or NIC's work for one segment, ~15 us
+ * of which only ~2 us depend on the frame. So when the loop is busy, a socket written less
+ * than write_interval_ns ago rests until that interval has passed, and the frames that arrive
+ * meanwhile leave together. The interval follows the loop's load (ws_adapt): 0 while the loop
+ * has time to spare, so a quiet server adds no latency at all; replies (urgent: acks, errors,
+ * join answers) never rest, nor does a socket with a full batch queued. */
+static bool write_due(const struct ws_conn *c, int64_t now)
+{
+	return c->urgent || c->out_bytes >= WS_BATCH_BYTES ||
+	       now - c->written_ns >= c->srv->write_interval_ns;
+}
+
+/* The loop's load is kept between these fractions of its time: above the upper one the
+ * interval doubles (from WS_INTERVAL_MIN_NS, up to ws_write_interval_ms), below the lower one
+ * it halves (to 0 under the minimum). Writes are most of a busy loop's work, so resting cuts
+ * the load; the band between the two keeps it from swinging. Resting that does not pay —
+ * fewer than WS_REST_PAYS frames per write over the window, as when a room's messages come
+ * further apart than the interval — only delays, so the interval halves then too. */
+#define WS_LOAD_HIGH 0.5
+#define WS_LOAD_LOW 0.25
+#define WS_INTERVAL_MIN_NS 2000000
+#define WS_REST_PAYS 1.5
+
+void ws_adapt(struct server *s, double load)
+{
+	struct metrics *m = &s->app->metrics;
+	int64_t max = (int64_t)s->app->cfg.ws_write_interval_ms * 1000000, w = s->write_interval_ns;
+	uint64_t frames = m->ws_frames_out - s->adapt_frames, writes = m->ws_writes - s->adapt_writes;
+	bool pays = writes == 0 || (double)frames >= WS_REST_PAYS * (double)writes;
+
+	if (!s->app->cfg.ws_write_adaptive)
+		w = max;
+	else if (load > WS_LOAD_HIGH && (w == 0 || pays))
+		w = w < WS_INTERVAL_MIN_NS ? WS_INTERVAL_MIN_NS : w * 2;
+	else if (load < WS_LOAD_LOW || !pays)
+		w = w / 2 < WS_INTERVAL_MIN_NS ? 0 : w / 2;
+	s->write_interval_ns = w > max ? max : w;
+	s->adapt_frames = m->ws_frames_out;
+	s->adapt_writes = m->ws_writes;
+	m->loop_load = load;
+	m->ws_write_interval_ns = s->write_interval_ns;
+}
+
+lws_usec_t ws_rest_tick_us(const struct server *s)
+{
+	lws_usec_t us = (lws_usec_t)(s->write_interval_ns / 4000);
+
+	return us < 1000 ? 1000 : us;
+}
+
+void ws_rest_tick(struct server *s)
+{
+	int64_t now = clock_mono_ns();
+
+	lws_start_foreach_dll_safe (struct lws_dll2 *, d, d1, s->resting.head) {
+		if (write_due(lws_container_of(d, struct ws_conn, wait), now)) {
+			lws_dll2_remove(d);
+			lws_dll2_add_tail(d, &s->waiting);
+		}
+	}
+	lws_end_foreach_dll_safe(d, d1);
+}
+
+/* c has frames to send: it joins the end of the wait list, or of the resting list if it was
+ * written too recently, unless it is already armed or where it belongs. */
 static void want_write(struct ws_conn *c)
 {
-	if (!c->armed && !c->wait.owner)
-		lws_dll2_add_tail(&c->wait, &c->srv->waiting);
+	struct server *s = c->srv;
+
+	if (c->armed || c->wait.owner == &s->waiting)
+		return;
+	if (write_due(c, clock_mono_ns())) {
+		lws_dll2_remove(&c->wait); /* if resting */
+		lws_dll2_add_tail(&c->wait, &s->waiting);
+	} else if (!c->wait.owner) {
+		lws_dll2_add_tail(&c->wait, &s->resting); /* server_pass wakes for ws_rest_tick */
+	}
 }
 
 static void arm(struct ws_conn *c)
@@ -140,7 +219,7 @@ void ws_close(struct ws_conn *c, int code, const char *reason)
 		arm(c); /* a close goes out at once, ahead of the wait list */
 }
 
-void ws_queue(struct ws_conn *c, struct ws_buf *b)
+void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent)
 {
 	struct ws_out *o;
 
@@ -166,6 +245,7 @@ void ws_queue(struct ws_conn *c, struct ws_buf *b)
 	c->out_tail = o;
 	c->out_frames++;
 	c->out_bytes += b->len;
+	c->urgent = c->urgent || urgent;
 	want_write(c);
 }
 
@@ -174,7 +254,7 @@ void ws_send_json(struct ws_conn *c, const json_t *v)
 	struct ws_buf *b = ws_buf_json(v);
 
 	if (b) {
-		ws_queue(c, b);
+		ws_queue(c, b, true);
 		ws_buf_unref(b);
 	}
 }
@@ -206,10 +286,6 @@ void ws_handle_unref(struct ws_handle *h)
 		free(h);
 }
 
-/* Queued frames that go out in one write: up to this many bytes, so one TLS record per 4 KiB
- * (the record size of our mbedtls and lws patches) and one send() carry what would have cost a
- * record and a syscall per frame, on our side and on every client's. */
-#define WS_BATCH_BYTES SERVER_WRITE_MAX
 
 /* The RFC 6455 §5.2 header of a final, unmasked (server-to-client) text frame of len bytes. */
 static size_t frame_header(unsigned char *h, size_t len)
@@ -284,6 +360,7 @@ static int on_writeable(struct ws_conn *c)
 	if (!o)
 		return 0;
 	t0 = clock_mono_ns();
+	c->written_ns = t0;
 	frames = c->out_frames > 1 ? batch_frames(c, batch, &len) : 0;
 	if (frames > 1) {
 		if (lws_write(c->wsi, batch + LWS_PRE, len, LWS_WRITE_HTTP) < (int)len)
@@ -297,8 +374,11 @@ static int on_writeable(struct ws_conn *c)
 		pop_frame(c);
 	}
 	note_write_cost(c->srv, clock_mono_ns() - t0);
+	c->srv->app->metrics.ws_writes++;
 	if (c->out_head)
 		want_write(c); /* the rest after the others waiting: round robin */
+	else
+		c->urgent = false;
 	return 0;
 }
 

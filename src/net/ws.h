@@ -64,8 +64,10 @@ struct ws_conn {
 	bool rx_binary;
 	struct ws_out *out_head, *out_tail;
 	size_t out_frames, out_bytes;
-	struct lws_dll2 wait; /* in server->waiting while frames wait for a pass to arm it */
+	struct lws_dll2 wait; /* in server->waiting or ->resting while frames wait for a pass */
 	bool armed;	      /* handed to lws: a WRITEABLE callback is due */
+	bool urgent;	      /* a reply is queued: write it without resting */
+	int64_t written_ns;   /* when the last write began (clock_mono_ns) */
 	bool closing;
 	int close_code;
 	char close_reason[64];
@@ -93,12 +95,25 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
  * pass of the loop (server_pass), outside any lws callback. */
 void ws_write_waiting(struct server *s);
 
+/* Moves the resting sockets whose write interval has passed to the end of the wait list, in
+ * order. server_pass calls it every ws_rest_tick_us() (a quarter of the interval, at least
+ * 1 ms) while any socket rests, so a socket rests at most 1.25 intervals. */
+void ws_rest_tick(struct server *s);
+lws_usec_t ws_rest_tick_us(const struct server *s);
+
+/* Sets how long broadcasts to a recently written socket rest, from load: the fraction of the
+ * last window (~100 ms) the loop spent working rather than waiting (server_pass measures). */
+void ws_adapt(struct server *s, double load);
+
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
 struct ws_buf *ws_buf_json(const json_t *v);
 void ws_buf_unref(struct ws_buf *b);
 
-/* Queues b (taking a new reference) on c; closes c with 1013 if its queue overflows. */
-void ws_queue(struct ws_conn *c, struct ws_buf *b);
+/* Queues b (taking a new reference) on c; closes c with 1013 if its queue overflows. A reply
+ * (urgent) goes out at the next pass; a room's broadcast to a socket written less than
+ * ws_write_interval_ms ago waits out the rest of that interval, so that under load several
+ * frames share one write. */
+void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent);
 
 /* Serialises v and queues it on c. */
 void ws_send_json(struct ws_conn *c, const json_t *v);

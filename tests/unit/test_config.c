@@ -28,6 +28,8 @@ static void defaults(void **state)
 	assert_false(c.demo);
 	assert_int_equal(c.ws_rate_per_sec, 5);
 	assert_int_equal(c.ws_rate_burst, 20);
+	assert_int_equal(c.ws_write_interval_ms, 100);
+	assert_true(c.ws_write_adaptive);
 }
 
 static void options(void **state)
