@@ -568,6 +568,12 @@ function report() {
     const best = peersOf(results.a, () => true, (rows) => Math.max(...rows.map((r) => med(r.runs, 'per_cpu_s')).filter(Number.isFinite)));
     const at100k = peersOf(results.a, (r) => r.rate === 100000 && r.pubs === 10, (rows) => (rows[0] ? med(rows[0].runs, (x) => x.latency.p99_ms) : NaN));
     L.push('', `Best deliveries per server-CPU-second: mingshi ${f0(best.mingshi)}, Node ${f0(best.node)}, mosquitto ${f0(best.mosquitto)} — mingshi/Node ${ratio(best.mingshi, best.node)}, mingshi/mosquitto ${ratio(best.mingshi, best.mosquitto)}. p99 at 100 000 deliveries/s (10 publishers): mingshi ${f2(at100k.mingshi)} ms, Node ${f2(at100k.node)} ms (mingshi/Node ${ratio(at100k.mingshi, at100k.node)}). mosquitto runs at QoS 0 and persists nothing; mingshi and Node commit every message to SQLite (synchronous=FULL) before fan-out.`, '');
+    const equal = results.a.filter((r) => r.name === 'mingshi').map((r) => {
+      const n = results.a.find((x) => x.name === 'node' && x.pubs === r.pubs && x.rate === r.rate);
+      const a = med(r.runs, 'per_cpu_s'); const b = n ? med(n.runs, 'per_cpu_s') : NaN;
+      return Number.isFinite(a) && Number.isFinite(b) ? `${r.pubs} publisher(s) at ${f0(r.rate)}/s ${ratio(a, b)}` : null;
+    }).filter(Boolean);
+    if (equal.length) L.push(`At equal offered load, mingshi/Node deliveries per CPU-second: ${equal.join('; ')}.`, '');
   }
   if (results.b.length) {
     L.push('### (b) Idle TLS WebSockets (connected and subscribed), held open', '', PROVENANCE, '');
