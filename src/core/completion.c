@@ -31,8 +31,7 @@ void completions_set_wake(struct completions *q, void (*wake)(void *), void *wak
 		wake(wake_arg);
 }
 
-void completions_post_list(struct completions *q, struct completion *first,
-			   struct completion *last)
+void completions_post_list(struct completions *q, struct completion *first, struct completion *last)
 {
 	void (*wake)(void *) = NULL;
 	void *wake_arg = NULL;

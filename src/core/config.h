@@ -25,7 +25,7 @@ struct config {
 	int worker_threads;  /* the pool of DESIGN §4 */
 	int ws_rate_per_sec; /* chat messages per user per second (DESIGN §7) */
 	int ws_rate_burst;
-	int ws_queue_frames; /* frames a slow subscriber may fall behind before 1013 */
+	int ws_queue_frames;	  /* frames a slow subscriber may fall behind before 1013 */
 	int ws_write_interval_ms; /* the longest a busy socket's broadcasts rest (net/ws.c) */
 	bool ws_write_adaptive;	  /* rest only as the loop's load needs; false: always the above */
 	bool tls12_only; /* "tls_max": "1.2" caps TLS at 1.2 (benchmarks compare peers at 1.2) */

@@ -302,12 +302,12 @@ out:
 	signal_ctx = NULL;
 	if (s.ctx)
 		lws_context_destroy(s.ctx);
-	if (s.loop) {
+	if (s.loop) { /* lws has stopped its watchers: a foreign loop is ours, ours too */
 		ev_timer_stop(s.loop, &rest_timer);
 		ev_prepare_stop(s.loop, &load_prepare);
 		ev_check_stop(s.loop, &load_check);
 		ev_loop_destroy(s.loop);
-	} /* lws has stopped its watchers: a foreign loop is ours */
+	}
 	hub_free(&s.hub);
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;

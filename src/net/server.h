@@ -40,7 +40,7 @@ struct server {
 	int64_t busy_ns, window_ns; /* loop time spent working / elapsed in this load window */
 	int64_t woke_ns, window_start_ns;
 	uint64_t adapt_frames, adapt_writes; /* the counters at the last ws_adapt */
-	char web_root[2048];   /* realpath of cfg.web_dir */
+	char web_root[2048];		     /* realpath of cfg.web_dir */
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit

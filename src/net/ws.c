@@ -100,7 +100,8 @@ void ws_adapt(struct server *s, double load)
 {
 	struct metrics *m = &s->app->metrics;
 	int64_t max = (int64_t)s->app->cfg.ws_write_interval_ms * 1000000, w = s->write_interval_ns;
-	uint64_t frames = m->ws_frames_out - s->adapt_frames, writes = m->ws_writes - s->adapt_writes;
+	uint64_t frames = m->ws_frames_out - s->adapt_frames,
+		 writes = m->ws_writes - s->adapt_writes;
 	bool pays = writes == 0 || (double)frames >= WS_REST_PAYS * (double)writes;
 
 	if (!s->app->cfg.ws_write_adaptive)
@@ -127,13 +128,13 @@ void ws_rest_tick(struct server *s)
 {
 	int64_t now = clock_mono_ns();
 
-	lws_start_foreach_dll_safe (struct lws_dll2 *, d, d1, s->resting.head) {
+	for (struct lws_dll2 *d = s->resting.head, *next; d; d = next) {
+		next = d->next;
 		if (write_due(lws_container_of(d, struct ws_conn, wait), now)) {
 			lws_dll2_remove(d);
 			lws_dll2_add_tail(d, &s->waiting);
 		}
 	}
-	lws_end_foreach_dll_safe(d, d1);
 }
 
 /* c has frames to send: it joins the end of the wait list, or of the resting list if it was
@@ -285,7 +286,6 @@ void ws_handle_unref(struct ws_handle *h)
 	if (h && --h->refs == 0)
 		free(h);
 }
-
 
 /* The RFC 6455 §5.2 header of a final, unmasked (server-to-client) text frame of len bytes. */
 static size_t frame_header(unsigned char *h, size_t len)

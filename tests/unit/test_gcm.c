@@ -93,7 +93,8 @@ static void matches_openssl(void **state)
 		assert_string_equal(got, e->tag);
 
 		mbedtls_gcm_init(&g);
-		assert_int_equal(mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, e->key_len * 8), 0);
+		assert_int_equal(mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, e->key_len * 8),
+				 0);
 		assert_int_equal(mbedtls_gcm_auth_decrypt(&g, e->pt_len, iv, sizeof(iv), aad,
 							  e->aad_len, tag, 16, ct, back),
 				 0);
@@ -180,7 +181,8 @@ static void in_place_and_split(void **state)
 	assert_int_equal(mbedtls_gcm_starts(&g, MBEDTLS_GCM_ENCRYPT, iv, 12), 0);
 	for (done = 0; done < 1500;) {
 		size_t step = 1500 - done < 77 ? 1500 - done : 77; /* 77: never block-aligned */
-		assert_int_equal(mbedtls_gcm_update(&g, pt + done, step, buf + done, step, &olen), 0);
+		assert_int_equal(mbedtls_gcm_update(&g, pt + done, step, buf + done, step, &olen),
+				 0);
 		done += step;
 	}
 	assert_int_equal(mbedtls_gcm_finish(&g, NULL, 0, &olen, tag2, 16), 0);

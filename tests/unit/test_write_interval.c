@@ -44,7 +44,7 @@ static void grows_with_load(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 0); /* below the upper bound */
 	window(f, 0.9, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 2 * MS); /* busy: the minimum first */
-	int64_t expect[] = { 4, 8, 16, 32, 64, 100, 100 }; /* doubling while resting pays */
+	int64_t expect[] = { 4, 8, 16, 32, 64, 100, 100 };  /* doubling while resting pays */
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		window(f, 0.8, 5000, 1000);
 		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
