@@ -35,9 +35,9 @@ struct server {
 	/* WebSockets with frames to send, not yet handed to lws (net/ws.c, ws_write_waiting):
 	 * due now, or resting until their write interval has passed (ws_rest_tick moves them) */
 	struct lws_dll2_owner waiting, resting;
-	int64_t write_cost_ns;	    /* moving average of one WebSocket write */
-	int64_t write_interval_ns;  /* how long broadcasts rest now, set by ws_adapt (0: never) */
-	int64_t busy_ns, window_ns; /* loop time spent working / elapsed in this load window */
+	int64_t write_cost_ns;	   /* moving average of one WebSocket write */
+	int64_t write_interval_ns; /* how long broadcasts rest now, set by ws_adapt (0: never) */
+	int64_t busy_ns;	   /* loop time spent working in this load window (server.c) */
 	int64_t woke_ns, window_start_ns;
 	uint64_t adapt_frames, adapt_writes; /* the counters at the last ws_adapt */
 	char web_root[2048];		     /* realpath of cfg.web_dir */

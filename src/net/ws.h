@@ -96,8 +96,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 void ws_write_waiting(struct server *s);
 
 /* Moves the resting sockets whose write interval has passed to the end of the wait list, in
- * order. server_pass calls it every ws_rest_tick_us() (a quarter of the interval, at least
- * 1 ms) while any socket rests, so a socket rests at most 1.25 intervals. */
+ * order. The loop's rest timer (net/server.c) calls it every ws_rest_tick_us() (a quarter of
+ * the interval, at least 1 ms) while any socket rests, so a socket rests at most 1.25
+ * intervals. */
 void ws_rest_tick(struct server *s);
 lws_usec_t ws_rest_tick_us(const struct server *s);
 
@@ -110,9 +111,9 @@ struct ws_buf *ws_buf_json(const json_t *v);
 void ws_buf_unref(struct ws_buf *b);
 
 /* Queues b (taking a new reference) on c; closes c with 1013 if its queue overflows. A reply
- * (urgent) goes out at the next pass; a room's broadcast to a socket written less than
- * ws_write_interval_ms ago waits out the rest of that interval, so that under load several
- * frames share one write. */
+ * (urgent) goes out at the next pass; a room's broadcast to a socket written less than the
+ * current write interval ago (0 on a quiet server, at most ws_write_interval_ms) waits out the
+ * rest of it, so that under load several frames share one write. */
 void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent);
 
 /* Serialises v and queues it on c. */
