@@ -78,11 +78,13 @@ static void queue_clear(struct ws_conn *c)
  * than write_interval_ns ago rests until that interval has passed, and the frames that arrive
  * meanwhile leave together. The interval follows the loop's load (ws_adapt): 0 while the loop
  * has time to spare, so a quiet server adds no latency at all; replies (urgent: acks, errors,
- * join answers) never rest, nor does a socket with a full batch queued. */
+ * join answers) never rest, nor does a socket with a full batch queued. now: the time, or 0
+ * to read the clock only if the answer depends on it. */
 static bool write_due(const struct ws_conn *c, int64_t now)
 {
-	return c->urgent || c->out_bytes >= WS_BATCH_BYTES ||
-	       now - c->written_ns >= c->srv->write_interval_ns;
+	if (c->urgent || c->out_bytes >= WS_BATCH_BYTES || c->srv->write_interval_ns == 0)
+		return true;
+	return (now ? now : clock_mono_ns()) - c->written_ns >= c->srv->write_interval_ns;
 }
 
 /* The loop's load is kept between these fractions of its time: above the upper one the
@@ -138,14 +140,15 @@ void ws_rest_tick(struct server *s)
 }
 
 /* c has frames to send: it joins the end of the wait list, or of the resting list if it was
- * written too recently, unless it is already armed or where it belongs. */
+ * written too recently, unless it is already armed or where it belongs. This runs once per
+ * subscriber per broadcast: with no interval (a quiet server) it reads no clock. */
 static void want_write(struct ws_conn *c)
 {
 	struct server *s = c->srv;
 
 	if (c->armed || c->wait.owner == &s->waiting)
 		return;
-	if (write_due(c, clock_mono_ns())) {
+	if (write_due(c, 0)) {
 		lws_dll2_remove(&c->wait); /* if resting */
 		lws_dll2_add_tail(&c->wait, &s->waiting);
 	} else if (!c->wait.owner) {
