@@ -1,4 +1,8 @@
 /* Group-committing writer thread; see writer.h. */
+
+/* sqlite3.h declares sqlite3_preupdate_hook() only when this is set; Debian's libsqlite3 is
+ * built with it (PRAGMA compile_options lists ENABLE_PREUPDATE_HOOK). */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "core/writer.h"
 
 #include <stdlib.h>
@@ -12,6 +16,45 @@ struct writer_job {
 	struct writer_job *next;
 	writer_fn fn;
 };
+
+/* ---- the access epoch ---------------------------------------------------------------- */
+
+/* Tables that no room-access decision reads. Every other table, including any added later,
+ * counts as access data: forgetting to list a table here costs a cache refill, never a stale
+ * permission. */
+static bool access_neutral(const char *table)
+{
+	static const char *const NEUTRAL[] = { "messages", "message_votes", "presence", "sessions",
+					       "audit",	   "pii_reads",	    NULL };
+
+	if (strncmp(table, "messages_fts_", 13) == 0) /* FTS5's shadow tables */
+		return true;
+	for (const char *const *t = NEUTRAL; *t; t++)
+		if (strcmp(table, *t) == 0)
+			return true;
+	return false;
+}
+
+/* Called by SQLite before every row change on the writer's connection (WITHOUT ROWID tables
+ * included, which the plain update hook skips). */
+static void on_preupdate(void *arg, sqlite3 *h, int op, const char *schema, const char *table,
+			 sqlite3_int64 key1, sqlite3_int64 key2)
+{
+	struct writer *w = arg;
+
+	(void)h, (void)op, (void)schema, (void)key1, (void)key2;
+	if (!w->access_dirty && !access_neutral(table))
+		w->access_dirty = true;
+}
+
+/* After a transaction ends: a write of access data (even one rolled back) starts a new epoch. */
+static void access_settle(struct writer *w)
+{
+	if (w->access_dirty) {
+		w->access_dirty = false;
+		atomic_fetch_add_explicit(&w->access_epoch, 1, memory_order_release);
+	}
+}
 
 /* ---- queue --------------------------------------------------------------------------- */
 
@@ -206,6 +249,7 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 		}
 		metrics_observe_commit(w->metrics, clock_mono_us() - c0, *ran);
 	}
+	access_settle(w);
 	return j;
 }
 
@@ -255,6 +299,8 @@ void writer_init(struct writer *w, struct db *db, struct completions *c, struct 
 	memset(db, 0, sizeof(*db));
 	w->completions = c;
 	w->metrics = m;
+	atomic_init(&w->access_epoch, 1);
+	sqlite3_preupdate_hook(w->db.h, on_preupdate, w);
 }
 
 enum err writer_start(struct writer *w, struct error *e)

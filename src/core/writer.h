@@ -33,6 +33,13 @@ struct writer {
 	struct writer_job *head, *tail;
 	size_t depth;
 	atomic_int pending; /* submitted and not yet posted back: the shutdown waits for 0 */
+	/* Moves on (after COMMIT, before the batch's completions are posted) whenever a batch
+	 * wrote a table that room-access decisions read: anything but the discussion's own
+	 * messages, votes, presence and search index, sessions and the audit trail. The service
+	 * thread trusts an access decision only within the epoch it was made in (net/chat.c).
+	 * Starts at 1, so a zeroed memo never matches. */
+	atomic_uint_fast64_t access_epoch;
+	bool access_dirty; /* writer thread only: this transaction wrote such a table */
 	bool stopping, started;
 	struct completions *completions;
 	struct metrics *metrics;

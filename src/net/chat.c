@@ -1,6 +1,7 @@
 /* Discussion frames; see chat.h. */
 #include "net/chat.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +40,59 @@ static bool frame_ok(struct ws_conn *c, json_t *msg, const char *const *allowed,
 
 enum access { MAY_READ, MAY_POST, MAY_MODERATE };
 
+/* ---- the access memo ------------------------------------------------------------------ */
+
+/* Room access is decided on every frame (DESIGN §8). Asking the database each time was over a
+ * tenth of the server's work per chat message: three queries on a read connection whose page
+ * cache every commit empties. So a subscription remembers the checks that passed, for as
+ * long as nothing they read can have changed: the writer moves its access epoch after any
+ * transaction that wrote a table they read (core/writer.h). Refusals are never remembered. */
+#define ACCESS_MEMO_US 1000000
+
+static uint64_t access_epoch(const struct ws_conn *c)
+{
+	return atomic_load_explicit(&c->srv->app->writer.access_epoch, memory_order_acquire);
+}
+
+/* s's memo, if it is still true for `epoch`. */
+static struct access_memo *memo_valid(struct hub_sub *s, uint64_t epoch)
+{
+	if (!s || s->memo.epoch != epoch || clock_mono_us() - s->memo.at_us >= ACCESS_MEMO_US)
+		return NULL;
+	return &s->memo;
+}
+
+/* s's memo, started afresh unless still valid for `epoch` (read before the checks ran: a
+ * write committed meanwhile has moved the epoch, and the memo is then already stale). */
+static struct access_memo *memo_for(struct hub_sub *s, uint64_t epoch)
+{
+	struct access_memo *m = memo_valid(s, epoch);
+
+	if (!m && s) {
+		m = &s->memo;
+		*m = (struct access_memo){ .epoch = epoch, .at_us = clock_mono_us() };
+	}
+	return m;
+}
+
+/* ---- checks ----------------------------------------------------------------------------- */
+
 /* Decides against the database as it is now: the user (disabled? role?) and the room. The
  * permission is asked first: it is false for a room that does not exist (room.h), so only a
- * refusal costs the extra query that tells "no such room" from "not allowed". */
-static bool access_ok(struct ws_conn *c, const struct room_ref *ref, enum access need,
-		      const char *client_id)
+ * refusal costs the extra query that tells "no such room" from "not allowed". s is the
+ * subscription (NULL before a join); a MAY_POST that passed is remembered in its memo. */
+static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_ref *ref,
+		      enum access need, const char *client_id)
 {
 	struct app *a = c->srv->app;
+	uint64_t epoch = access_epoch(c);
+	struct access_memo *m;
 	struct user u;
 	struct error e;
 	bool ok;
 
+	if (need == MAY_POST && (m = memo_valid(s, epoch)) && m->may_post)
+		return true;
 	if (user_access_by_id(&a->rdb, c->user.id, &u) != ERR_OK || u.disabled) {
 		ws_close(c, 1008, "account disabled");
 		return false;
@@ -71,24 +114,42 @@ static bool access_ok(struct ws_conn *c, const struct room_ref *ref, enum access
 		ws_send_error(c, &e, client_id, ref->name);
 		/* a subscriber who lost read access leaves at once */
 		if (need == MAY_READ || !ref->kind->may_read(&a->rdb, &u, ref->id)) {
-			struct hub_sub *s = hub_sub_of(c, ref->name);
-
 			if (s)
 				hub_leave(&c->srv->hub, s);
 		}
+	} else if (need == MAY_POST && (m = memo_for(s, epoch))) {
+		m->may_post = true;
 	}
 	return ok;
 }
 
-static bool joined_or_error(struct ws_conn *c, const struct room_ref *ref, const char *client_id)
+/* Whether c's user is muted in the room; "not muted" is remembered in s's memo. */
+static bool muted(struct ws_conn *c, struct hub_sub *s, const struct room_ref *ref)
 {
+	uint64_t epoch = access_epoch(c);
+	struct access_memo *m = memo_valid(s, epoch);
+
+	if (m && m->unmuted)
+		return false;
+	if (discussion_is_muted(&c->srv->app->rdb, ref->name, c->user.id))
+		return true;
+	if ((m = memo_for(s, epoch)))
+		m->unmuted = true;
+	return false;
+}
+
+/* c's subscription to the room, or NULL after an error frame (the room is not joined). */
+static struct hub_sub *joined_or_error(struct ws_conn *c, const struct room_ref *ref,
+				       const char *client_id)
+{
+	struct hub_sub *s = hub_sub_of(c, ref->name);
 	struct error e;
 
-	if (hub_sub_of(c, ref->name))
-		return true;
+	if (s)
+		return s;
 	error_set(&e, ERR_INVALID, "room", "join %s first", ref->name);
 	ws_send_error(c, &e, client_id, ref->name);
-	return false;
+	return NULL;
 }
 
 /* ---- join, leave, typing ------------------------------------------------------------- */
@@ -107,7 +168,8 @@ void chat_join(struct ws_conn *c, json_t *msg)
 		ws_send_error(c, &e, NULL, ref.name);
 		return;
 	}
-	if (!access_ok(c, &ref, MAY_READ, NULL))
+	/* joining again a room one has: a refusal now also ends the subscription */
+	if (!access_ok(c, hub_sub_of(c, ref.name), &ref, MAY_READ, NULL))
 		return;
 	r = hub_join(&c->srv->hub, c, &ref, since);
 	if (r != ERR_OK) {
@@ -135,10 +197,11 @@ void chat_typing(struct ws_conn *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", NULL };
 	struct room_ref ref;
+	struct hub_sub *s;
 	json_t *v;
 
-	if (!frame_ok(c, msg, FIELDS, &ref) || !joined_or_error(c, &ref, NULL) ||
-	    !access_ok(c, &ref, MAY_POST, NULL))
+	if (!frame_ok(c, msg, FIELDS, &ref) || !(s = joined_or_error(c, &ref, NULL)) ||
+	    !access_ok(c, s, &ref, MAY_POST, NULL))
 		return;
 	if (!hub_typing_allowed(&c->srv->hub, ref.name, c->user.id))
 		return; /* at most one typing event per user per 3 s: the rest are dropped */
@@ -298,13 +361,14 @@ void chat_send(struct ws_conn *c, json_t *msg)
 					      "text", "reply_to", NULL };
 	const char *client_id = json_string_value(json_object_get(msg, "client_id"));
 	struct room_ref ref;
+	struct hub_sub *s;
 	struct chat_job *j;
 	struct error e;
 
-	if (!frame_ok(c, msg, FIELDS, &ref) || !joined_or_error(c, &ref, client_id) ||
-	    !access_ok(c, &ref, MAY_POST, client_id))
+	if (!frame_ok(c, msg, FIELDS, &ref) || !(s = joined_or_error(c, &ref, client_id)) ||
+	    !access_ok(c, s, &ref, MAY_POST, client_id))
 		return;
-	if (discussion_is_muted(&c->srv->app->rdb, ref.name, c->user.id)) {
+	if (muted(c, s, &ref)) {
 		error_set(&e, ERR_FORBIDDEN, NULL, "you are muted in %s", ref.name);
 		e.code = "muted";
 		ws_send_error(c, &e, client_id, ref.name);
@@ -334,6 +398,7 @@ void chat_upvote(struct ws_conn *c, json_t *msg)
 	static const char *const FIELDS[] = { "type", "room", "message_id", NULL };
 	json_int_t id;
 	struct room_ref ref;
+	struct hub_sub *s;
 	struct chat_job *j;
 	struct error e;
 
@@ -344,7 +409,7 @@ void chat_upvote(struct ws_conn *c, json_t *msg)
 		ws_send_error(c, &e, NULL, ref.name);
 		return;
 	}
-	if (!joined_or_error(c, &ref, NULL) || !access_ok(c, &ref, MAY_POST, NULL))
+	if (!(s = joined_or_error(c, &ref, NULL)) || !access_ok(c, s, &ref, MAY_POST, NULL))
 		return;
 	j = job_new(c, OP_UPVOTE, &ref);
 	if (j) {
@@ -362,6 +427,7 @@ void chat_moderate(struct ws_conn *c, json_t *msg)
 	bool on_user = act == MOD_MUTE || act == MOD_UNMUTE;
 	json_int_t target = 0;
 	struct room_ref ref;
+	struct hub_sub *s;
 	struct chat_job *j;
 	struct error e;
 
@@ -378,7 +444,7 @@ void chat_moderate(struct ws_conn *c, json_t *msg)
 		ws_send_error(c, &e, NULL, ref.name);
 		return;
 	}
-	if (!joined_or_error(c, &ref, NULL) || !access_ok(c, &ref, MAY_MODERATE, NULL))
+	if (!(s = joined_or_error(c, &ref, NULL)) || !access_ok(c, s, &ref, MAY_MODERATE, NULL))
 		return;
 	j = job_new(c, on_user ? OP_MUTE : OP_MODERATE, &ref);
 	if (j) {

@@ -21,6 +21,15 @@ struct hub_room;
 struct presence_rec;
 
 /* A connection's place in one room. */
+/* What the last access checks of a subscription found (net/chat.c): trusted while the
+ * writer's access epoch is still `epoch`, and for at most a second (writes by another
+ * process, such as `mingshi user add`, move no epoch). Zeroed: nothing known. */
+struct access_memo {
+	uint64_t epoch;
+	int64_t at_us;
+	bool may_post, unmuted;
+};
+
 struct hub_sub {
 	struct hub_room *room;
 	struct ws_conn *conn;
@@ -28,6 +37,7 @@ struct hub_sub {
 	struct hub_sub *conn_next;	       /* the connection's rooms */
 	struct presence_rec *presence;	       /* interval being recorded, or NULL */
 	int64_t history_upto; /* `joined` carried messages up to this id: skip live copies */
+	struct access_memo memo;
 };
 
 /* A user present in a room, with how many of their connections are subscribed. */

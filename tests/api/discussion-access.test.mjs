@@ -264,6 +264,32 @@ describe('typing', () => {
 });
 
 describe('access ends at once on open connections', () => {
+  it('a mute refuses the very next send, though the sender had just posted; a mute written by another process counts within a second', async () => {
+    const li = await chat('master_li');
+    const sun = await chat('teacher_sun');
+    const sid = s.teacher_sun.user.id;
+    await li.joinOk(ROOM);
+    await sun.joinOk(ROOM);
+    await sun.say(ROOM, '禁言之前');
+    li.raw({ type: 'moderate', room: ROOM, action: 'mute', user_id: sid });
+    await sun.next((f) => f.type === 'update' && f.user && f.muted === true);
+    const cid = sun.post(ROOM, '禁言之后');
+    assert.equal((await sun.answer(cid)).code, 'muted');
+    li.raw({ type: 'moderate', room: ROOM, action: 'unmute', user_id: sid });
+    await sun.next((f) => f.type === 'update' && f.user && f.muted === false);
+    await sun.say(ROOM, '解除之后');
+    // a write the server did not make itself (here the sqlite3 tool) is seen after at most 1 s
+    sqliteJson(server, `INSERT INTO room_mutes VALUES ('${ROOM}', ${sid}, ${s.master_li.user.id}, '2026-01-01T00:00:00Z')`);
+    await sleep(1100);
+    const cid2 = sun.post(ROOM, '外部禁言之后');
+    assert.equal((await sun.answer(cid2)).code, 'muted');
+    sqliteJson(server, `DELETE FROM room_mutes WHERE user_id = ${sid}`);
+    await sun.say(ROOM, '外部解除之后');
+    assert.equal(sqliteJson(server, `SELECT count(*) AS n FROM messages WHERE client_id IN ('${cid}', '${cid2}')`)[0].n, 0);
+    li.close();
+    sun.close();
+  });
+
   it('a member who leaves the studio gets error forbidden for the room and no more of its messages', async () => {
     const li = await chat('master_li');
     await li.joinOk(ROOM);

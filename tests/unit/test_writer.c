@@ -338,6 +338,89 @@ static void deferred_runs_now_elsewhere(void **state)
 	db_close(&db);
 }
 
+/* Runs `sql` as one writer job in its own batch and commits it. */
+struct sql_job {
+	const char *sql;
+	bool fail;
+};
+
+static enum err sql_run(struct db *db, void *arg)
+{
+	struct sql_job *j = arg;
+
+	if (db_exec(db, j->sql) != SQLITE_OK)
+		return ERR_DB;
+	return j->fail ? ERR_CONFLICT : ERR_OK;
+}
+
+static uint64_t epoch_after(struct writer *w, struct completions *c, const char *sql, bool fail)
+{
+	struct sql_job j = { sql, fail };
+
+	assert_int_equal(writer_submit(w, sql_run, NULL, &j), ERR_OK);
+	assert_int_equal(writer_run_batch(w), 1);
+	assert_int_equal(completions_drain(c), 1);
+	return atomic_load(&w->access_epoch);
+}
+
+/* The access epoch moves after a transaction that wrote a table access decisions read (rowid
+ * or WITHOUT ROWID, even when rolled back, even a table created later), and stays for the
+ * discussion's own tables and FTS5's shadow tables. */
+static void access_epoch_moves(void **state)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+	struct db db;
+	uint64_t e0;
+
+	(void)state;
+	open_file_db(&db, dir, path, sizeof(path));
+	test_exec(&db,
+		  "CREATE TABLE users(id INTEGER PRIMARY KEY, disabled INTEGER) STRICT;"
+		  "CREATE TABLE room_mutes(room TEXT, user_id INTEGER,"
+		  " PRIMARY KEY (room, user_id)) STRICT, WITHOUT ROWID;"
+		  "CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT) STRICT;"
+		  "CREATE TABLE message_votes(message_id INTEGER, user_id INTEGER,"
+		  " PRIMARY KEY (message_id, user_id)) STRICT, WITHOUT ROWID;"
+		  "CREATE TABLE presence(id INTEGER PRIMARY KEY, room TEXT) STRICT;"
+		  "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages',"
+		  " content_rowid='id', tokenize='trigram');"
+		  "INSERT INTO users VALUES (1, 0)");
+	metrics_init(&m);
+	completions_init(&c);
+	writer_init(&w, &db, &c, &m);
+	e0 = atomic_load(&w.access_epoch);
+	assert_int_equal(e0, 1);
+	/* a chat message with its search index, a vote, a presence interval: no move */
+	assert_int_equal(
+		epoch_after(&w, &c,
+			    "INSERT INTO messages(text) VALUES ('课程思政设计');"
+			    "INSERT INTO messages_fts(rowid, text) VALUES (1, '课程思政设计');"
+			    "INSERT INTO message_votes VALUES (1, 1);"
+			    "INSERT INTO presence(room) VALUES ('studio:1')",
+			    false),
+		e0);
+	/* a user disabled: moves */
+	assert_int_equal(epoch_after(&w, &c, "UPDATE users SET disabled = 1 WHERE id = 1", false),
+			 e0 + 1);
+	/* a mute (WITHOUT ROWID) in a job that then fails and rolls back: moves all the same */
+	assert_int_equal(epoch_after(&w, &c, "INSERT INTO room_mutes VALUES ('studio:1', 1)", true),
+			 e0 + 2);
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM room_mutes"), 0);
+	/* a table nobody has told the writer about yet counts as access data */
+	test_exec(&w.db, "CREATE TABLE later(v INTEGER) STRICT");
+	assert_int_equal(epoch_after(&w, &c, "INSERT INTO later VALUES (1)", false), e0 + 3);
+	/* one move per transaction, however many rows */
+	assert_int_equal(epoch_after(&w, &c, "INSERT INTO later VALUES (2), (3), (4)", false),
+			 e0 + 4);
+	writer_stop(&w);
+	writer_close(&w);
+	completions_destroy(&c);
+	cleanup(dir, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +437,8 @@ int main(void)
 		     one_wake_per_batch),
 		TEST("writer-1.7 posts made before the wake-up is set are owed one",
 		     wake_owed_to_earlier_posts),
+		TEST("writer-1.8 the access epoch moves after writes of access data only",
+		     access_epoch_moves),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }
