@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -266,7 +267,60 @@ size_t writer_run_batch(struct writer *w)
 	rest = run_txn(w, batch, &ran);
 	post_all(w, batch);
 	return_jobs(w, rest);
+	w->chore_due = true;
 	return ran;
+}
+
+/* ---- the chore ------------------------------------------------------------------------- */
+
+void writer_set_chore(struct writer *w, writer_chore_fn fn, int64_t every_us)
+{
+	pthread_mutex_lock(&w->mu); /* the thread reads these after taking it */
+	w->chore = fn;
+	w->chore_every_us = every_us;
+	w->chore_due = fn != NULL;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Microseconds until the chore should run: 0 now, -1 never (not due). */
+static int64_t chore_wait_us(const struct writer *w, int64_t now)
+{
+	int64_t left;
+
+	if (!w->chore || !w->chore_due)
+		return -1;
+	left = w->chore_last_us + w->chore_every_us - now;
+	return left > 0 ? left : 0;
+}
+
+bool writer_run_chore(struct writer *w, bool force)
+{
+	int64_t now = clock_mono_us();
+	bool more = false;
+	enum err r;
+	int rc;
+
+	if (!w->chore || (!force && chore_wait_us(w, now) != 0))
+		return false;
+	w->chore_last_us = now;
+	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK)
+		return true; /* logged; due still, tried again after the interval */
+	r = w->chore(&w->db, &more);
+	rc = r == ERR_OK ? db_exec(&w->db, "COMMIT;") : SQLITE_ERROR;
+	if (rc != SQLITE_OK) {
+		log_error("writer: the chore failed (%s; sqlite: %s); it runs again later",
+			  err_default_message(r == ERR_OK ? db_err(rc) : r),
+			  sqlite3_errmsg(w->db.h));
+		if (!sqlite3_get_autocommit(w->db.h))
+			db_exec(&w->db, "ROLLBACK;");
+		more = true;
+	}
+	access_settle(w);
+	w->chore_due = more;
+	if (more && r == ERR_OK && rc == SQLITE_OK)
+		w->chore_last_us = 0; /* work left: go on after the next batch */
+	return true;
 }
 
 /* ---- thread -------------------------------------------------------------------------- */
@@ -276,15 +330,33 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 
 	for (;;) {
+		int64_t wait;
+
 		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (!w->head && !w->stopping &&
+		       (wait = chore_wait_us(w, clock_mono_us())) != 0) {
+			if (wait < 0) {
+				pthread_cond_wait(&w->cv, &w->mu);
+			} else {
+				struct timespec until;
+
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_sec += (time_t)(wait / 1000000);
+				until.tv_nsec += (long)(wait % 1000000) * 1000;
+				if (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&w->cv, &w->mu, &until);
+			}
+		}
 		if (!w->head && w->stopping) {
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
 		pthread_mutex_unlock(&w->mu);
 		writer_run_batch(w);
+		writer_run_chore(w, false);
 	}
 	return NULL;
 }

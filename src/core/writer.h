@@ -23,6 +23,10 @@
  * its arg for done() to read; it must not touch lws or service-thread state. */
 typedef enum err (*writer_fn)(struct db *db, void *arg);
 
+/* A chore: the writer's own upkeep (the search index), run in a transaction of its own after
+ * a batch's completions are posted, so no ack waits for it. Sets *more when work is left. */
+typedef enum err (*writer_chore_fn)(struct db *db, bool *more);
+
 struct writer_job;
 
 struct writer {
@@ -43,12 +47,25 @@ struct writer {
 	bool stopping, started;
 	struct completions *completions;
 	struct metrics *metrics;
+	/* the chore (writer thread only, once started): due after any batch, since a job may
+	 * have made work for it, and run at most every chore_every_us unless it left work */
+	writer_chore_fn chore;
+	int64_t chore_every_us, chore_last_us;
+	bool chore_due;
 };
 
 /* Takes ownership of db (an open DB_READ_WRITE connection, already migrated) and prepares the
  * queue. Until writer_start() the jobs run only through writer_run_batch() on the caller's
  * thread, which is how unit tests and the command-line tools use it. */
 void writer_init(struct writer *w, struct db *db, struct completions *c, struct metrics *m);
+
+/* Sets the chore (before or after writer_start()). It is due at once: work may be left from
+ * the previous run. */
+void writer_set_chore(struct writer *w, writer_chore_fn fn, int64_t every_us);
+
+/* Runs the chore now if it is due and its interval has passed (or `force`), in its own
+ * transaction. Returns true if it ran. For callers without the thread (tests). */
+bool writer_run_chore(struct writer *w, bool force);
 
 /* Starts the writer thread. Returns ERR_OK or fills *e. */
 enum err writer_start(struct writer *w, struct error *e);

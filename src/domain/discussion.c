@@ -65,23 +65,40 @@ enum err discussion_last_id(struct db *db, const char *room, int64_t *out)
 
 /* ---- the full-text index --------------------------------------------------------------- */
 
-/* messages_fts is an external-content FTS5 table: we add a row's text when it is stored and
- * remove the old text before it changes (the 'delete' command needs the old value). Both go
- * through db_defer(): on the writer they run once the batch's savepoints are released, since
- * FTS5 flushes its pending terms to a new segment at every savepoint it takes part in. */
-struct fts_change {
+/* messages_fts is an external-content FTS5 table, filled in batches: discussion_index() adds
+ * the messages stored after search_progress.indexed_upto (the writer's chore, in a transaction
+ * of its own). One message per commit made the index ~a fifth of the durable path's work:
+ * FTS5 writes a segment per transaction and merges them, so a few big batches cost far less.
+ * Search reads the index up to the mark and scans the few messages after it, so a message is
+ * found as soon as it is committed. Removing text needs the indexed value, so a message that
+ * is deleted is taken out of the index only if it is in it already. */
+static const char SQL_INDEXED_UPTO[] = "SELECT indexed_upto FROM search_progress";
+
+static int64_t indexed_upto(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_INDEXED_UPTO);
+	int64_t n = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	if (st)
+		db_done(st);
+	return n;
+}
+
+struct fts_removal {
 	int64_t id;
-	bool remove;
 	char text[]; /* NUL-terminated */
 };
 
-static enum err fts_apply(struct db *db, void *arg)
+/* Deferred to the end of the writer's batch: FTS5 flushes its pending terms to a new segment
+ * at every savepoint it takes part in. */
+static enum err fts_apply_removal(struct db *db, void *arg)
 {
-	static const char ADD[] = "INSERT INTO messages_fts (rowid, text) VALUES (?1, ?2)";
-	static const char REMOVE[] =
+	static const char SQL[] =
 		"INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?1, ?2)";
-	const struct fts_change *c = arg;
-	sqlite3_stmt *st = db_stmt(db, c->remove ? REMOVE : ADD);
+	const struct fts_removal *c = arg;
+	sqlite3_stmt *st = db_stmt(db, SQL);
 
 	if (!st)
 		return ERR_DB;
@@ -90,27 +107,74 @@ static enum err fts_apply(struct db *db, void *arg)
 	return db_step_done(st);
 }
 
-static enum err fts_change(struct db *db, int64_t id, const char *text, bool remove)
+/* Takes message id, whose text was old_text, out of the index if it is there. */
+static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
 {
-	size_t len = strlen(text);
-	struct fts_change *c = malloc(sizeof(*c) + len + 1);
+	int64_t upto = indexed_upto(db);
+	size_t len = strlen(old_text);
+	struct fts_removal *c;
 
+	if (upto < 0)
+		return ERR_DB;
+	if (id > upto)
+		return ERR_OK; /* not indexed yet; the index skips deleted messages */
+	c = malloc(sizeof(*c) + len + 1);
 	if (!c)
 		return ERR_NOMEM;
 	c->id = id;
-	c->remove = remove;
-	memcpy(c->text, text, len + 1);
-	return db_defer(db, fts_apply, c);
+	memcpy(c->text, old_text, len + 1);
+	return db_defer(db, fts_apply_removal, c);
 }
 
-static enum err fts_add(struct db *db, int64_t id, const char *text)
+enum err discussion_index(struct db *db, int max, int *indexed, bool *more)
 {
-	return fts_change(db, id, text, false);
+	static const char ADD[] =
+		"INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages"
+		" WHERE id > ?1 AND id <= ?2 AND deleted = 0";
+	static const char UPTO[] =
+		"SELECT coalesce(max(id), 0) FROM messages WHERE id > ?1 AND id <= ?1 + ?2";
+	static const char MARK[] = "UPDATE search_progress SET indexed_upto = ?1";
+	static const char MORE[] = "SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?1)";
+	int64_t from = indexed_upto(db), to = 0;
+	sqlite3_stmt *st;
+	enum err r;
+
+	*indexed = 0;
+	*more = false;
+	if (from < 0 || !(st = db_stmt(db, UPTO)))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, max);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		to = sqlite3_column_int64(st, 0);
+	db_done(st);
+	if (to <= from)
+		return ERR_OK;
+	if (!(st = db_stmt(db, ADD)))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if ((r = db_step_done(st)) != ERR_OK)
+		return r;
+	*indexed = sqlite3_changes(db->h);
+	if (!(st = db_stmt(db, MARK)))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, to);
+	if ((r = db_step_done(st)) != ERR_OK)
+		return r;
+	if (!(st = db_stmt(db, MORE)))
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, to);
+	*more = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	db_done(st);
+	return ERR_OK;
 }
 
-static enum err fts_remove(struct db *db, int64_t id, const char *old_text)
+enum err discussion_index_chore(struct db *db, bool *more)
 {
-	return fts_change(db, id, old_text, true);
+	int n;
+
+	return discussion_index(db, DISCUSSION_INDEX_BATCH, &n, more);
 }
 
 /* ---- posting ------------------------------------------------------------------------- */
@@ -186,8 +250,9 @@ static enum err fill_new(struct db *db, struct message *m, int64_t id, const cha
 	return rc == SQLITE_ROW ? ERR_OK : ERR_DB;
 }
 
-/* The common case costs one INSERT (its unique index finds a retry), the FTS row and one
- * primary-key read of the author: no lookup before and no re-read after. */
+/* The common case costs one INSERT (its unique index finds a retry) and one primary-key read
+ * of the author: no lookup before and no re-read after. The search index follows later
+ * (discussion_index). */
 enum err discussion_post(struct db *db, struct message *m, bool *duplicate, struct error *e)
 {
 	static const char SQL[] =
@@ -224,7 +289,7 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 	if (sqlite3_changes(db->h) == 0)
 		return post_duplicate(db, m, existing_id(db, m), duplicate, e);
 	id = sqlite3_last_insert_rowid(db->h);
-	if (fts_add(db, id, m->text) != ERR_OK || fill_new(db, m, id, now) != ERR_OK)
+	if (fill_new(db, m, id, now) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
 	return ERR_OK;
 }
@@ -501,15 +566,20 @@ enum err discussion_presence_close_all(struct db *db, const char *at, int *n)
 	" AND (m.room IN (SELECT value FROM json_each(?3))"  \
 	"      OR EXISTS (SELECT 1 FROM json_each(?4) WHERE substr(m.room, 1, length(value)) = value))"
 
-/* Three or more characters: the trigram index, the query quoted as one phrase. */
-static const char SQL_FTS[] =
-	"SELECT m.id, m.room, u.name, snippet(messages_fts, 0, '【', '】', '…', 16), m.created_at"
-	" FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-	" JOIN users u ON u.id = m.user_id WHERE messages_fts MATCH ?1" SEARCH_SCOPE
-	" ORDER BY m.id DESC LIMIT ?5 OFFSET ?6";
+/* Three or more characters: the trigram index (the query quoted as one phrase) up to its mark,
+ * and LIKE over the messages stored after it (?7: the query as a LIKE pattern). The two are
+ * disjoint, and both fold ASCII case. The text is returned whole: the snippet is cut in C for
+ * both, so a hit reads the same before and after it is indexed. */
+#define FTS_HITS                                                                                     \
+	" FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1"                    \
+	"       UNION ALL SELECT id FROM messages"                                                   \
+	"       WHERE id > (SELECT indexed_upto FROM search_progress) AND text LIKE ?7 ESCAPE '\\')" \
+	" h JOIN messages m ON m.id = h.id"
+static const char SQL_FTS[] = "SELECT m.id, m.room, u.name, m.text, m.created_at" FTS_HITS
+			      " JOIN users u ON u.id = m.user_id WHERE 1" SEARCH_SCOPE
+			      " ORDER BY m.id DESC LIMIT ?5 OFFSET ?6";
 static const char SQL_FTS_COUNT[] =
-	"SELECT count(*) FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-	" WHERE messages_fts MATCH ?1" SEARCH_SCOPE " AND ?5 >= 0 AND ?6 >= 0";
+	"SELECT count(*)" FTS_HITS " WHERE 1" SEARCH_SCOPE " AND ?5 >= 0 AND ?6 >= 0";
 /* Shorter queries: a substring scan (trigrams need three characters). */
 static const char SQL_SCAN[] =
 	"SELECT m.id, m.room, u.name,"
@@ -556,28 +626,153 @@ static char *fts_phrase(const char *q)
 	return out;
 }
 
+/* "q" → "%q%" with %, _ and \ escaped by \: a LIKE pattern for the substring q. */
+static char *like_pattern(const char *q)
+{
+	size_t n = strlen(q), j = 0;
+	char *out = malloc(2 * n + 3);
+
+	if (!out)
+		return NULL;
+	out[j++] = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = q[i];
+	}
+	out[j++] = '%';
+	out[j] = '\0';
+	return out;
+}
+
+static const char *text_or_empty(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	return t ? t : "";
+}
+
+/* ---- snippets -------------------------------------------------------------------------- */
+
+/* About as much text as FTS5's snippet() shows for 16 trigram tokens. */
+#define SNIPPET_CHARS 18
+
+static size_t utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Does s start with q (qlen bytes), ASCII case folded as the trigram index and LIKE fold it? */
+static bool starts_folded(const char *s, const char *q, size_t qlen)
+{
+	for (size_t i = 0; i < qlen; i++) {
+		unsigned char a = (unsigned char)s[i], b = (unsigned char)q[i];
+
+		if (a >= 'A' && a <= 'Z')
+			a = (unsigned char)(a + 32);
+		if (b >= 'A' && b <= 'Z')
+			b = (unsigned char)(b + 32);
+		if (a != b || !a)
+			return false;
+	}
+	return true;
+}
+
+/* Character i of text starts at off[i]; returns the count, off[count] = strlen(text). */
+static size_t char_starts(const char *text, size_t *off, size_t cap)
+{
+	size_t n = 0, b = 0;
+
+	while (text[b] && n + 1 < cap) {
+		off[n++] = b;
+		for (size_t k = utf8_len((unsigned char)text[b]); k && text[b]; k--)
+			b++;
+	}
+	off[n] = b;
+	return n;
+}
+
+struct out {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	/* room is kept for a closing 】… and the NUL */
+	if (o->full || o->len + n + 7 > o->cap) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+/* The part of text around the first match of q (q's character count: qchars), every match in
+ * it marked 【…】, with … where text was cut; the start of text if q is not found (a case
+ * the trigram index folds and ASCII folding does not). off: scratch of MESSAGE_TEXT_MAX + 2. */
+static void snippet(const char *text, const char *q, size_t qchars, size_t *off, char *dst,
+		    size_t cap)
+{
+	size_t n = char_starts(text, off, MESSAGE_TEXT_MAX + 2), qlen = strlen(q);
+	size_t w = qchars > SNIPPET_CHARS ? qchars : SNIPPET_CHARS, first = n, start = 0, i;
+	struct out o = { dst, 0, cap, false };
+
+	dst[0] = '\0';
+	for (i = 0; i + qchars <= n && first == n; i++)
+		if (starts_folded(text + off[i], q, qlen))
+			first = i;
+	if (first < n && first + qchars > w)
+		start = first - (w - qchars) / 2; /* the match, with context on both sides */
+	if (start + w > n)
+		start = n > w ? n - w : 0; /* still before first: first + qchars <= n */
+	if (start > 0)
+		put(&o, "…", strlen("…"));
+	for (i = start; i < n && i < start + w && !o.full;) {
+		if (i + qchars <= n && starts_folded(text + off[i], q, qlen)) {
+			put(&o, "【", strlen("【"));
+			put(&o, text + off[i], off[i + qchars] - off[i]);
+			put(&o, "】", strlen("】"));
+			i += qchars;
+		} else {
+			put(&o, text + off[i], off[i + 1] - off[i]);
+			i++;
+		}
+	}
+	if (i < n || o.full) {
+		o.full = false;
+		put(&o, "…", strlen("…"));
+	}
+}
+
 enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
 			   json_t *all, int limit, int64_t offset,
 			   void (*fn)(const struct search_hit *h, void *ctx), void *ctx,
 			   int64_t *total)
 {
-	bool fts = utf8_chars(q) >= 3;
-	char *term = fts ? fts_phrase(q) : strdup(q);
+	size_t qchars = utf8_chars(q);
+	bool fts = qchars >= 3;
+	char *term = fts ? fts_phrase(q) : strdup(q), *like = fts ? like_pattern(q) : NULL;
 	char *names_text = json_dumps(names, JSON_COMPACT),
 	     *all_text = json_dumps(all, JSON_COMPACT);
+	size_t *off = fts ? malloc((MESSAGE_TEXT_MAX + 2) * sizeof(*off)) : NULL;
 	struct search_hit h;
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_NOMEM;
 	int rc;
 
 	*total = 0;
-	if (!term || !names_text || !all_text)
+	if (!term || (fts && (!like || !off)) || !names_text || !all_text)
 		goto out;
 	r = ERR_DB;
 	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, room, names_text, all_text,
 			 limit, offset);
 	if (!st)
 		goto out;
+	if (fts)
+		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
@@ -585,12 +780,17 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 			 offset);
 	if (!st)
 		goto out;
+	if (fts)
+		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&h, 0, sizeof(h));
 		h.id = sqlite3_column_int64(st, 0);
 		db_col_text(st, 1, h.room, sizeof(h.room));
 		db_col_text(st, 2, h.user_name, sizeof(h.user_name));
-		db_col_text(st, 3, h.snippet, sizeof(h.snippet));
+		if (fts)
+			snippet(text_or_empty(st, 3), q, qchars, off, h.snippet, sizeof(h.snippet));
+		else
+			db_col_text(st, 3, h.snippet, sizeof(h.snippet));
 		db_col_text(st, 4, h.created_at, sizeof(h.created_at));
 		fn(&h, ctx);
 	}
@@ -598,6 +798,8 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 	r = rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 out:
 	free(term);
+	free(like);
+	free(off);
 	free(names_text);
 	free(all_text);
 	return r;

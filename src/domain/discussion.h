@@ -87,6 +87,18 @@ enum err discussion_presence_close(struct db *db, int64_t id);
 /* Closes intervals left open by a crash, at `at` (RFC 3339). Writer thread (start-up). */
 enum err discussion_presence_close_all(struct db *db, const char *at, int *n);
 
+/* Adds to the search index the messages stored after its mark (search_progress), at most
+ * `max` ids' worth, oldest first, skipping deleted ones, and moves the mark; *indexed is how
+ * many, *more whether messages after the new mark remain. Writer thread, in a transaction. */
+enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
+
+/* The writer's chore (core/writer.h): discussion_index() of up to DISCUSSION_INDEX_BATCH
+ * messages, every DISCUSSION_INDEX_EVERY_US while messages arrive. At 10 000 messages/s that is
+ * ~1 000 per transaction, where FTS5 costs about half as much per message as in batches of 50. */
+#define DISCUSSION_INDEX_BATCH 2000
+#define DISCUSSION_INDEX_EVERY_US 100000
+enum err discussion_index_chore(struct db *db, bool *more);
+
 struct search_hit {
 	int64_t id;
 	char room[ROOM_NAME_MAX + 1];
@@ -95,8 +107,8 @@ struct search_hit {
 	char created_at[24];
 };
 
-/* Messages whose text contains q (FTS5 trigram for 3+ characters, LIKE for shorter), newest
- * first, limited to rooms named in `names` or starting with a prefix in `all` (JSON arrays
+/* Messages whose text contains q (3+ characters: the FTS5 trigram index up to its mark and a
+ * scan of the messages after it; shorter: a substring scan), newest first, limited to rooms named in `names` or starting with a prefix in `all` (JSON arrays
  * from room_readable()), and to `room` when not NULL. */
 enum err discussion_search(struct db *db, const char *q, const char *room, json_t *names,
 			   json_t *all, int limit, int64_t offset,

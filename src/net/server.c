@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "domain/discussion.h"
 #include "net/http.h"
 #include "net/ws.h"
 
@@ -291,6 +292,7 @@ int server_run(struct app *app)
 	app->end_user_sockets = ws_end_user;
 	app->end_session_sockets = ws_end_session;
 	app->recheck_room_access = ws_recheck_access;
+	writer_set_chore(&app->writer, discussion_index_chore, DISCUSSION_INDEX_EVERY_US);
 	hub_init(&s.hub, app);
 	install_signals(s.ctx);
 	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);

@@ -2,7 +2,7 @@
 // and the hub's figures in /metrics.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from './helpers.mjs';
+import { request, sqliteJson, waitFor } from './helpers.mjs';
 import { Chat, FAST, RFC3339, disposeClean, metric, signIn, startWithConfig } from './chat-helpers.mjs';
 
 let server;
@@ -173,5 +173,22 @@ describe('/metrics', () => {
     assert.match(text, /# TYPE mingshi_ws_frames_total counter/);
     assert.match(text, /# TYPE mingshi_writer_batch_jobs histogram/);
     assert.match(text, /^mingshi_ws_queue_drops_total 0$/m);
+  });
+});
+
+describe('the search index follows the messages', () => {
+  it('a message is found as soon as it is acked, and reads the same once the index has it', async () => {
+    const wang = await chat('teacher_wang');
+    await wang.joinOk('studio:1');
+    const m = await wang.say('studio:1', '刚刚发出的翻转课堂讨论');
+    const now = await hits('teacher_wang', '翻转课堂');
+    assert.deepEqual(now.items.map((i) => [i.id, i.snippet]), [[m.id, '刚刚发出的【翻转课堂】讨论']]);
+    // the writer indexes in batches, every 100 ms while messages arrive
+    await waitFor(() => sqliteJson(server, 'SELECT indexed_upto AS n FROM search_progress')[0].n >= m.id,
+      { what: 'the search index to reach the message' });
+    assert.equal(sqliteJson(server, `SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH '"翻转课堂"' AND rowid = ${m.id}`)[0].n, 1);
+    assert.deepEqual(await hits('teacher_wang', '翻转课堂'), now);
+    // the deleted message is in no index row (its text was taken out, or never put in)
+    assert.equal(sqliteJson(server, `SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH '"保密的教学"'`)[0].n, 0);
   });
 });

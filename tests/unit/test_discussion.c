@@ -287,6 +287,123 @@ static void search(void **state)
 	db_close(&db);
 }
 
+/* Every hit of q, as "id:snippet|…", and the total. */
+static const char *find(struct db *db, const char *q, int64_t *total)
+{
+	static char got[4096];
+	json_t *all = json_pack("[s]", "studio:"), *none = json_array();
+
+	got[0] = '\0';
+	assert_int_equal(discussion_search(db, q, NULL, none, all, 50, 0, hit, got, total), ERR_OK);
+	json_decref(all);
+	json_decref(none);
+	return got;
+}
+
+static int64_t fts_count(struct db *db, const char *phrase)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"%s\"'", phrase);
+	return test_int(db, sql);
+}
+
+/* The index is filled in batches after its mark; search reads the same before and after. */
+static void search_index(void **state)
+{
+	struct message out;
+	struct error e;
+	struct db db;
+	int64_t total;
+	int n;
+	bool dup, changed, more;
+
+	(void)state;
+	fixture(&db);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
+	discussion_post(&db, msg("c1", "chat", "混合式教学的课程思政设计", 4), &dup, &e);
+	discussion_post(&db, msg("c2", "chat", "课程思政元素如何融入", 4), &dup, &e);
+	discussion_post(&db, msg("c3", "chat", "课程思政要删掉的", 4), &dup, &e);
+	discussion_post(&db, msg("c4", "chat", "还没有索引的课程思政", 4), &dup, &e);
+	/* nothing indexed yet: the scan after the mark finds all four */
+	assert_int_equal(fts_count(&db, "课程思政"), 0);
+	assert_string_equal(find(&db, "课程思政", &total),
+			    "4:还没有索引的【课程思政】|3:【课程思政】要删掉的|"
+			    "2:【课程思政】元素如何融入|1:混合式教学的【课程思政】设计");
+	assert_int_equal(total, 4);
+	/* a batch of two ids' worth: more remains */
+	assert_int_equal(discussion_index(&db, 2, &n, &more), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 2);
+	assert_int_equal(fts_count(&db, "课程思政"), 2);
+	assert_string_equal(find(&db, "课程思政", &total),
+			    "4:还没有索引的【课程思政】|3:【课程思政】要删掉的|"
+			    "2:【课程思政】元素如何融入|1:混合式教学的【课程思政】设计");
+	/* deleting an indexed message takes it out of the index; an unindexed one is skipped */
+	discussion_moderate(&db, "studio:1", MOD_DELETE, 1, 3, &out, &changed, &e);
+	discussion_moderate(&db, "studio:1", MOD_DELETE, 3, 3, &out, &changed, &e);
+	assert_int_equal(fts_count(&db, "课程思政"), 1);
+	assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
+	assert_int_equal(n, 1); /* 4; the deleted 3 is not indexed */
+	assert_false(more);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 4);
+	assert_int_equal(fts_count(&db, "课程思政"), 2);
+	assert_int_equal(fts_count(&db, "要删掉"), 0);
+	assert_string_equal(find(&db, "课程思政", &total),
+			    "4:还没有索引的【课程思政】|2:【课程思政】元素如何融入");
+	assert_int_equal(total, 2);
+	/* nothing left: no work, the mark stays */
+	assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
+	assert_false(more);
+	/* the index itself is sound (FTS5's own check; tombstones have no index rows, so the
+	 * check against the content table does not apply) */
+	test_exec(&db, "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')");
+	db_close(&db);
+}
+
+/* Snippets: the window around the first match, every match in it marked, ASCII case folded,
+ * LIKE's wildcards taken literally; the same text indexed or not. */
+static void search_snippets(void **state)
+{
+	struct error e;
+	struct db db;
+	int64_t total;
+	int n;
+	bool dup, more;
+
+	(void)state;
+	fixture(&db);
+	discussion_post(
+		&db,
+		msg("s1", "chat",
+		    "一二三四五六七八九十一二三四五六七八九十甲乙丙丁戊己庚辛壬癸一二三四五六"
+		    "七八九十",
+		    4),
+		&dup, &e);
+	discussion_post(&db, msg("s2", "chat", "abcdefghijklmnopqrstuvwxyz and mnop again", 4),
+			&dup, &e);
+	discussion_post(&db, msg("s3", "chat", "限时50%折扣_a", 4), &dup, &e);
+	discussion_post(&db, msg("s4", "chat", "限时50元折扣xa", 4), &dup, &e);
+	for (int pass = 0; pass < 2; pass++) {
+		assert_string_equal(find(&db, "丙丁戊", &total),
+				    "1:…六七八九十甲乙【丙丁戊】己庚辛壬癸一二三…");
+		assert_string_equal(find(&db, "一二三", &total),
+				    "1:【一二三】四五六七八九十【一二三】四五六七八…");
+		assert_string_equal(find(&db, "MNOP", &total), "2:abcdefghijkl【mnop】qr…");
+		assert_string_equal(find(&db, "50%折扣", &total), "3:限时【50%折扣】_a");
+		assert_string_equal(find(&db, "扣_a", &total), "3:限时50%折【扣_a】");
+		assert_int_equal(total, 1);
+		/* the second pass reads the same through the index */
+		assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
+	}
+	db_close(&db);
+}
+
 static void rooms(void **state)
 {
 	struct room_ref ref;
@@ -360,6 +477,10 @@ int main(void)
 		TEST("discussion-1.3 questions: one vote per user, by votes, answered", questions),
 		TEST("discussion-1.4 pin, delete as a tombstone, mute", moderation),
 		TEST("discussion-1.5 search: trigram, short queries, scope, tombstones", search),
+		TEST("discussion-1.7 the search index fills in batches; search reads the same",
+		     search_index),
+		TEST("discussion-1.8 snippets: window, every match marked, case, wildcards",
+		     search_snippets),
 		TEST("room-1.1 names and who may read, post, moderate", rooms),
 		TEST("discussion-1.6 presence intervals open and close", presence),
 	};

@@ -421,6 +421,114 @@ static void access_epoch_moves(void **state)
 	cleanup(dir, path);
 }
 
+/* ---- the chore ------------------------------------------------------------------------- */
+
+static int chore_runs;
+static bool chore_fails;
+
+/* Copies up to two rows of t not yet in copied; fails (after writing) when told to. */
+static enum err copy_chore(struct db *db, bool *more)
+{
+	chore_runs++;
+	if (db_exec(db, "INSERT INTO copied SELECT v FROM t"
+			" WHERE v > (SELECT coalesce(max(v), 0) FROM copied) ORDER BY v LIMIT 2") !=
+	    SQLITE_OK)
+		return ERR_DB;
+	if (chore_fails)
+		return ERR_DB;
+	*more = test_int(db, "SELECT count(*) FROM t WHERE v > (SELECT max(v) FROM copied)") > 0;
+	return ERR_OK;
+}
+
+/* The chore runs in a transaction of its own: due at start, not again before its interval
+ * unless it left work, due after any batch; a failing one rolls back and is due again. */
+static void chore_runs_apart(void **state)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct job jobs[3] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 } };
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+	struct db db;
+
+	(void)state;
+	chore_runs = 0;
+	chore_fails = false;
+	open_file_db(&db, dir, path, sizeof(path));
+	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
+	metrics_init(&m);
+	completions_init(&c);
+	writer_init(&w, &db, &c, &m);
+	writer_set_chore(&w, copy_chore, 3600 * 1000000LL);
+	assert_true(writer_run_chore(&w, false)); /* due at start: nothing to copy */
+	assert_false(writer_run_chore(&w, false));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(writer_submit(&w, insert_job, job_done, &jobs[i]), ERR_OK);
+	assert_int_equal(writer_run_batch(&w), 3);
+	completions_drain(&c);
+	assert_false(writer_run_chore(&w, false)); /* due, but its hour has not passed */
+	assert_true(writer_run_chore(&w, true));
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 2);
+	assert_true(writer_run_chore(&w, false)); /* it left work: at once */
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 3);
+	assert_false(writer_run_chore(&w, false)); /* done, and not due */
+	/* a failure rolls back what the chore wrote, and it is due again */
+	jobs[0].value = 4;
+	writer_submit(&w, insert_job, job_done, &jobs[0]);
+	writer_run_batch(&w);
+	completions_drain(&c);
+	chore_fails = true;
+	assert_true(writer_run_chore(&w, true));
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 3);
+	assert_true(sqlite3_get_autocommit(w.db.h));
+	chore_fails = false;
+	assert_true(writer_run_chore(&w, true));
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 4);
+	assert_int_equal(chore_runs, 5);
+	writer_stop(&w);
+	writer_close(&w);
+	completions_destroy(&c);
+	cleanup(dir, path);
+}
+
+/* With the thread, a due chore runs once its interval has passed, with no job to wake it. */
+static void chore_runs_idle(void **state)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct job j = { 7, false, 0, 0 };
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+	struct db db;
+	struct error e;
+
+	(void)state;
+	chore_runs = 0;
+	chore_fails = false;
+	open_file_db(&db, dir, path, sizeof(path));
+	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
+	metrics_init(&m);
+	completions_init(&c);
+	writer_init(&w, &db, &c, &m);
+	writer_set_chore(&w, copy_chore, 50 * 1000); /* 50 ms */
+	assert_int_equal(writer_start(&w, &e), ERR_OK);
+	assert_int_equal(writer_submit(&w, insert_job, job_done, &j), ERR_OK);
+	for (int i = 0; i < 400 && !j.done; i++) {
+		completions_drain(&c);
+		usleep(5000);
+	}
+	assert_true(j.done);
+	usleep(300 * 1000);
+	writer_stop(&w);
+	completions_drain(&c);
+	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 1);
+	assert_true(chore_runs >= 1);
+	assert_true(chore_runs <= 3); /* not a busy loop */
+	writer_close(&w);
+	completions_destroy(&c);
+	cleanup(dir, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +547,9 @@ int main(void)
 		     wake_owed_to_earlier_posts),
 		TEST("writer-1.8 the access epoch moves after writes of access data only",
 		     access_epoch_moves),
+		TEST("writer-1.9 the chore: its own transaction, its interval, work left, failure",
+		     chore_runs_apart),
+		TEST("writer-1.10 with the thread, a due chore runs when idle", chore_runs_idle),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }
