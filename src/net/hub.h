@@ -93,6 +93,12 @@ void hub_conn_closed(struct hub *h, struct ws_conn *c);
 void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user,
 		 int64_t message_id);
 
+struct ws_buf;
+
+/* hub_publish() of a frame already serialised (b stays the caller's reference). */
+void hub_publish_buf(struct hub *h, const char *room, struct ws_buf *b, int64_t except_user,
+		     int64_t message_id);
+
 /* May user's typing in room be relayed now? (once per user per 3 s, whatever the connection) */
 bool hub_typing_allowed(struct hub *h, const char *room, int64_t user_id);
 

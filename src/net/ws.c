@@ -19,10 +19,8 @@
 
 /* ---- frames and queues --------------------------------------------------------------- */
 
-struct ws_buf *ws_buf_json(const json_t *v)
+struct ws_buf *ws_buf_text(const char *text, size_t n)
 {
-	size_t n = 0;
-	char *text = json_dump(v, &n);
 	struct ws_buf *b = text ? malloc(sizeof(*b) + LWS_PRE + n) : NULL;
 
 	if (b) {
@@ -30,6 +28,15 @@ struct ws_buf *ws_buf_json(const json_t *v)
 		b->len = n;
 		memcpy(b->data + LWS_PRE, text, n);
 	}
+	return b;
+}
+
+struct ws_buf *ws_buf_json(const json_t *v)
+{
+	size_t n = 0;
+	char *text = json_dump(v, &n);
+	struct ws_buf *b = ws_buf_text(text, n);
+
 	free(text);
 	return b;
 }
@@ -256,6 +263,16 @@ void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent)
 void ws_send_json(struct ws_conn *c, const json_t *v)
 {
 	struct ws_buf *b = ws_buf_json(v);
+
+	if (b) {
+		ws_queue(c, b, true);
+		ws_buf_unref(b);
+	}
+}
+
+void ws_send_text(struct ws_conn *c, const char *text, size_t n)
+{
+	struct ws_buf *b = ws_buf_text(text, n);
 
 	if (b) {
 		ws_queue(c, b, true);

@@ -108,6 +108,9 @@ void ws_adapt(struct server *s, double load);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
 struct ws_buf *ws_buf_json(const json_t *v);
+
+/* A new frame of the n bytes of JSON text at text (copied), one reference. NULL on failure. */
+struct ws_buf *ws_buf_text(const char *text, size_t n);
 void ws_buf_unref(struct ws_buf *b);
 
 /* Queues b (taking a new reference) on c; closes c with 1013 if its queue overflows. A reply
@@ -116,8 +119,11 @@ void ws_buf_unref(struct ws_buf *b);
  * rest of it, so that under load several frames share one write. */
 void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent);
 
-/* Serialises v and queues it on c. */
+/* Serialises v and queues it on c, as a reply. */
 void ws_send_json(struct ws_conn *c, const json_t *v);
+
+/* Queues the n bytes of JSON text at text on c, as a reply. */
+void ws_send_text(struct ws_conn *c, const char *text, size_t n);
 
 /* Closes c with code and reason once its current frame is out. */
 void ws_close(struct ws_conn *c, int code, const char *reason);
