@@ -322,6 +322,9 @@ static void search_index(void **state)
 	(void)state;
 	fixture(&db);
 	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
+	/* FTS5 merges 8 segments of a level at a time (migration 0005) */
+	assert_int_equal(test_int(&db, "SELECT v FROM messages_fts_config WHERE k = 'automerge'"),
+			 8);
 	discussion_post(&db, msg("c1", "chat", "混合式教学的课程思政设计", 4), &dup, &e);
 	discussion_post(&db, msg("c2", "chat", "课程思政元素如何融入", 4), &dup, &e);
 	discussion_post(&db, msg("c3", "chat", "课程思政要删掉的", 4), &dup, &e);
