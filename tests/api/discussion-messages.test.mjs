@@ -137,6 +137,8 @@ describe('durable exactly-once send', () => {
     const c2 = await admin.say('studio:2', '二号房', { client_id: cid });
     assert.notEqual(c1.id, c2.id);
     assert.equal(dbRows(`client_id = '${cid}'`).length, 4);
+    // the admin's ack can come before li's copy: wait for it, or the next test reads it
+    await li.message(ROOM, c1.id);
     admin.close();
     li.drain();
     w.drain();
