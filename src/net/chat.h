@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 struct ws_conn;
+struct server;
 
 void chat_join(struct ws_conn *c, json_t *msg);
 void chat_leave(struct ws_conn *c, json_t *msg);
@@ -15,5 +16,8 @@ void chat_send(struct ws_conn *c, json_t *msg);
 void chat_upvote(struct ws_conn *c, json_t *msg);
 void chat_moderate(struct ws_conn *c, json_t *msg);
 void chat_typing(struct ws_conn *c, json_t *msg);
+
+/* Frees the chat jobs kept for reuse (shutdown, after the last completion has run). */
+void chat_jobs_release(struct server *s);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "domain/discussion.h"
+#include "net/chat.h"
 #include "net/http.h"
 #include "net/ws.h"
 
@@ -310,6 +311,7 @@ out:
 		ev_check_stop(s.loop, &load_check);
 		ev_loop_destroy(s.loop);
 	}
+	chat_jobs_release(&s);
 	hub_free(&s.hub);
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;

@@ -41,6 +41,8 @@ struct server {
 	int64_t woke_ns, window_start_ns;
 	uint64_t adapt_frames, adapt_writes; /* the counters at the last ws_adapt */
 	char web_root[2048];		     /* realpath of cfg.web_dir */
+	void *chat_jobs;		     /* freed chat jobs kept for reuse (net/chat.c) */
+	int chat_jobs_kept;
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit
