@@ -92,9 +92,14 @@ const sql = {
   lastId: db.prepare('SELECT coalesce(max(id), 0) FROM messages WHERE room = ?').pluck(),
   insert: db.prepare(`INSERT INTO messages (room, user_id, client_id, kind, text, reply_to,
     created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room, user_id, client_id) DO NOTHING`),
-  // messages_fts is external-content and trusted_schema=OFF forbids triggers writing it, so the
-  // text is indexed in the same transaction, as discussion.c does.
-  fts: db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)'),
+  // messages_fts is external-content and trusted_schema=OFF forbids triggers writing it; as
+  // discussion.c does, the text is indexed in batches after the commit (see indexChore).
+  indexedUpto: db.prepare('SELECT indexed_upto FROM search_progress').pluck(),
+  indexUpto: db.prepare('SELECT coalesce(max(id), 0) FROM messages WHERE id > ? AND id <= ? + ?').pluck(),
+  indexAdd: db.prepare(`INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages
+    WHERE id > ? AND id <= ? AND deleted = 0`),
+  indexMark: db.prepare('UPDATE search_progress SET indexed_upto = ?'),
+  indexMore: db.prepare('SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?)').pluck(),
   presenceOpen: db.prepare('INSERT INTO presence (room, user_id, joined_at) VALUES (?, ?, ?)'),
   presenceClose: db.prepare('UPDATE presence SET left_at = ? WHERE id = ? AND left_at IS NULL'),
   studioCount: db.prepare(`SELECT count(*)${STUDIO_FROM}`).pluck(),
@@ -157,7 +162,7 @@ const runOp = db.transaction((op) => {
   m.created_at = nowText();
   const r = sql.insert.run(m.room, m.user_id, m.client_id, m.kind, m.text, m.reply_to, m.created_at);
   m.id = Number(r.lastInsertRowid);
-  sql.fts.run(m.id, m.text);
+  indexSoon();
 });
 const runBatch = db.transaction((ops) => {
   for (const op of ops) {
@@ -168,6 +173,31 @@ const runBatch = db.transaction((ops) => {
     }
   }
 });
+
+// The search index, as mingshi's writer chore fills it: in a transaction of its own, at most
+// every 100 ms while messages arrive, up to 2 000 ids at a time, moving the same mark.
+const INDEX_EVERY_MS = 100;
+const INDEX_BATCH = 2000;
+let indexTimer = null;
+let indexLast = 0;
+function indexSoon(delay = Math.max(0, indexLast + INDEX_EVERY_MS - Date.now())) {
+  if (!indexTimer) indexTimer = setTimeout(indexChore, delay);
+}
+const indexBatch = db.transaction(() => {
+  const from = sql.indexedUpto.get();
+  const to = sql.indexUpto.get(from, from, INDEX_BATCH);
+  if (to <= from) return false;
+  sql.indexAdd.run(from, to);
+  sql.indexMark.run(to);
+  return sql.indexMore.get(to) === 1;
+});
+function indexChore() {
+  indexTimer = null;
+  indexLast = Date.now();
+  let more = false;
+  try { more = indexBatch.immediate(); } catch (err) { console.error('peer: indexing failed:', err.message); more = true; }
+  if (more) indexSoon(0);
+}
 
 function flush() {
   if (queue.length === 0) return;
