@@ -25,8 +25,10 @@ struct writer_job {
  * permission. */
 static bool access_neutral(const char *table)
 {
-	static const char *const NEUTRAL[] = { "messages", "message_votes", "presence", "sessions",
-					       "audit",	   "pii_reads",	    NULL };
+	static const char *const NEUTRAL[] = { "messages",  "message_votes",
+					       "presence",  "search_progress",
+					       "sessions",  "audit",
+					       "pii_reads", NULL };
 
 	if (strncmp(table, "messages_fts_", 13) == 0) /* FTS5's shadow tables */
 		return true;

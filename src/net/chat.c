@@ -257,7 +257,7 @@ static void publish_new(struct chat_job *j)
 {
 	struct json_text t = { 0 };
 	struct ws_buf *b;
-	size_t n;
+	size_t n = 0;
 	char *text;
 
 	json_text_raw(&t, "{\"type\":\"message\",\"room\":");
@@ -277,7 +277,7 @@ static void publish_new(struct chat_job *j)
 static void ack(struct ws_conn *c, const struct chat_job *j)
 {
 	struct json_text t = { 0 };
-	size_t n;
+	size_t n = 0;
 	char *text;
 
 	json_text_raw(&t, "{\"type\":\"ack\",\"client_id\":");

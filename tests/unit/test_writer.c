@@ -377,27 +377,31 @@ static void access_epoch_moves(void **state)
 
 	(void)state;
 	open_file_db(&db, dir, path, sizeof(path));
-	test_exec(&db,
-		  "CREATE TABLE users(id INTEGER PRIMARY KEY, disabled INTEGER) STRICT;"
-		  "CREATE TABLE room_mutes(room TEXT, user_id INTEGER,"
-		  " PRIMARY KEY (room, user_id)) STRICT, WITHOUT ROWID;"
-		  "CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT) STRICT;"
-		  "CREATE TABLE message_votes(message_id INTEGER, user_id INTEGER,"
-		  " PRIMARY KEY (message_id, user_id)) STRICT, WITHOUT ROWID;"
-		  "CREATE TABLE presence(id INTEGER PRIMARY KEY, room TEXT) STRICT;"
-		  "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages',"
-		  " content_rowid='id', tokenize='trigram');"
-		  "INSERT INTO users VALUES (1, 0)");
+	test_exec(
+		&db,
+		"CREATE TABLE users(id INTEGER PRIMARY KEY, disabled INTEGER) STRICT;"
+		"CREATE TABLE room_mutes(room TEXT, user_id INTEGER,"
+		" PRIMARY KEY (room, user_id)) STRICT, WITHOUT ROWID;"
+		"CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT) STRICT;"
+		"CREATE TABLE message_votes(message_id INTEGER, user_id INTEGER,"
+		" PRIMARY KEY (message_id, user_id)) STRICT, WITHOUT ROWID;"
+		"CREATE TABLE presence(id INTEGER PRIMARY KEY, room TEXT) STRICT;"
+		"CREATE TABLE search_progress(id INTEGER PRIMARY KEY, indexed_upto INTEGER) STRICT;"
+		"CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages',"
+		" content_rowid='id', tokenize='trigram');"
+		"INSERT INTO users VALUES (1, 0)");
 	metrics_init(&m);
 	completions_init(&c);
 	writer_init(&w, &db, &c, &m);
 	e0 = atomic_load(&w.access_epoch);
 	assert_int_equal(e0, 1);
-	/* a chat message with its search index, a vote, a presence interval: no move */
+	/* a chat message with its search index and its mark, a vote, a presence interval: no
+	 * move */
 	assert_int_equal(
 		epoch_after(&w, &c,
 			    "INSERT INTO messages(text) VALUES ('课程思政设计');"
 			    "INSERT INTO messages_fts(rowid, text) VALUES (1, '课程思政设计');"
+			    "INSERT INTO search_progress VALUES (1, 1);"
 			    "INSERT INTO message_votes VALUES (1, 1);"
 			    "INSERT INTO presence(room) VALUES ('studio:1')",
 			    false),
