@@ -607,42 +607,35 @@ static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *ter
 	return st;
 }
 
-/* "q" → "\"q\"" with inner quotes doubled: an FTS5 phrase, never query syntax. */
-static char *fts_phrase(const char *q)
+/* q between two `edge` characters, every character of `special` in it preceded by `esc`. */
+static char *wrap_escaped(const char *q, char edge, const char *special, char esc)
 {
 	size_t n = strlen(q), j = 0;
 	char *out = malloc(2 * n + 3);
 
 	if (!out)
 		return NULL;
-	out[j++] = '"';
+	out[j++] = edge;
 	for (size_t i = 0; i < n; i++) {
-		if (q[i] == '"')
-			out[j++] = '"';
+		if (strchr(special, q[i]))
+			out[j++] = esc;
 		out[j++] = q[i];
 	}
-	out[j++] = '"';
+	out[j++] = edge;
 	out[j] = '\0';
 	return out;
+}
+
+/* "q" → "\"q\"" with inner quotes doubled: an FTS5 phrase, never query syntax. */
+static char *fts_phrase(const char *q)
+{
+	return wrap_escaped(q, '"', "\"", '"');
 }
 
 /* "q" → "%q%" with %, _ and \ escaped by \: a LIKE pattern for the substring q. */
 static char *like_pattern(const char *q)
 {
-	size_t n = strlen(q), j = 0;
-	char *out = malloc(2 * n + 3);
-
-	if (!out)
-		return NULL;
-	out[j++] = '%';
-	for (size_t i = 0; i < n; i++) {
-		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
-			out[j++] = '\\';
-		out[j++] = q[i];
-	}
-	out[j++] = '%';
-	out[j] = '\0';
-	return out;
+	return wrap_escaped(q, '%', "%_\\", '\\');
 }
 
 static const char *text_or_empty(sqlite3_stmt *st, int col)

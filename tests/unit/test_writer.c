@@ -444,6 +444,22 @@ static enum err copy_chore(struct db *db, bool *more)
 	return ERR_OK;
 }
 
+/* A writer on a new file database with table copied, and copy_chore every every_us. */
+static void chore_writer(struct writer *w, struct completions *c, struct metrics *m, char *dir,
+			 char *path, size_t cap, int64_t every_us)
+{
+	struct db db;
+
+	chore_runs = 0;
+	chore_fails = false;
+	open_file_db(&db, dir, path, cap);
+	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
+	metrics_init(m);
+	completions_init(c);
+	writer_init(w, &db, c, m);
+	writer_set_chore(w, copy_chore, every_us);
+}
+
 /* The chore runs in a transaction of its own: due at start, not again before its interval
  * unless it left work, due after any batch; a failing one rolls back and is due again. */
 static void chore_runs_apart(void **state)
@@ -453,17 +469,9 @@ static void chore_runs_apart(void **state)
 	struct completions c;
 	struct metrics m;
 	struct writer w;
-	struct db db;
 
 	(void)state;
-	chore_runs = 0;
-	chore_fails = false;
-	open_file_db(&db, dir, path, sizeof(path));
-	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
-	metrics_init(&m);
-	completions_init(&c);
-	writer_init(&w, &db, &c, &m);
-	writer_set_chore(&w, copy_chore, 3600 * 1000000LL);
+	chore_writer(&w, &c, &m, dir, path, sizeof(path), 3600 * 1000000LL);
 	assert_true(writer_run_chore(&w, false)); /* due at start: nothing to copy */
 	assert_false(writer_run_chore(&w, false));
 	for (int i = 0; i < 3; i++)
@@ -503,18 +511,10 @@ static void chore_runs_idle(void **state)
 	struct completions c;
 	struct metrics m;
 	struct writer w;
-	struct db db;
 	struct error e;
 
 	(void)state;
-	chore_runs = 0;
-	chore_fails = false;
-	open_file_db(&db, dir, path, sizeof(path));
-	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
-	metrics_init(&m);
-	completions_init(&c);
-	writer_init(&w, &db, &c, &m);
-	writer_set_chore(&w, copy_chore, 50 * 1000); /* 50 ms */
+	chore_writer(&w, &c, &m, dir, path, sizeof(path), 50 * 1000); /* 50 ms */
 	assert_int_equal(writer_start(&w, &e), ERR_OK);
 	assert_int_equal(writer_submit(&w, insert_job, job_done, &j), ERR_OK);
 	for (int i = 0; i < 400 && !j.done; i++) {
