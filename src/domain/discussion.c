@@ -590,8 +590,9 @@ static const char SQL_SCAN_COUNT[] =
 	"SELECT count(*) FROM messages m WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE
 	" AND ?5 >= 0 AND ?6 >= 0";
 
-static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *term, const char *room,
-				 const char *names, const char *all, int limit, int64_t offset)
+static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *term, const char *like,
+				 const char *room, const char *names, const char *all, int limit,
+				 int64_t offset)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 
@@ -604,6 +605,8 @@ static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *ter
 	sqlite3_bind_text(st, 4, all, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, limit);
 	sqlite3_bind_int64(st, 6, offset);
+	if (like)
+		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
 	return st;
 }
 
@@ -650,11 +653,6 @@ static const char *text_or_empty(sqlite3_stmt *st, int col)
 /* About as much text as FTS5's snippet() shows for 16 trigram tokens. */
 #define SNIPPET_CHARS 18
 
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
 /* Does s start with q (qlen bytes), ASCII case folded as the trigram index and LIKE fold it? */
 static bool starts_folded(const char *s, const char *q, size_t qlen)
 {
@@ -671,16 +669,15 @@ static bool starts_folded(const char *s, const char *q, size_t qlen)
 	return true;
 }
 
-/* Character i of text starts at off[i]; returns the count, off[count] = strlen(text). */
+/* Character i of text starts at off[i] (a byte that is not a UTF-8 continuation byte, as
+ * utf8_chars() counts); returns the count, off[count] = strlen(text). */
 static size_t char_starts(const char *text, size_t *off, size_t cap)
 {
 	size_t n = 0, b = 0;
 
-	while (text[b] && n + 1 < cap) {
-		off[n++] = b;
-		for (size_t k = utf8_len((unsigned char)text[b]); k && text[b]; k--)
-			b++;
-	}
+	for (; text[b]; b++)
+		if (((unsigned char)text[b] & 0xC0) != 0x80 && n + 1 < cap)
+			off[n++] = b;
 	off[n] = b;
 	return n;
 }
@@ -760,21 +757,17 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 	if (!term || (fts && (!like || !off)) || !names_text || !all_text)
 		goto out;
 	r = ERR_DB;
-	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, room, names_text, all_text,
-			 limit, offset);
+	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, like, room, names_text,
+			 all_text, limit, offset);
 	if (!st)
 		goto out;
-	if (fts)
-		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, room, names_text, all_text, limit,
-			 offset);
+	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, like, room, names_text, all_text,
+			 limit, offset);
 	if (!st)
 		goto out;
-	if (fts)
-		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&h, 0, sizeof(h));
 		h.id = sqlite3_column_int64(st, 0);

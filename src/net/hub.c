@@ -257,13 +257,10 @@ static json_t *member_json(int64_t id, const char *name, const char *role)
 
 /* ---- publishing ---------------------------------------------------------------------- */
 
-void hub_publish_buf(struct hub *h, const char *room, struct ws_buf *b, int64_t except_user,
-		     int64_t message_id)
+/* Queues b on every subscriber of r but except_user's, and those whose history held it. */
+static void publish_to(struct hub_room *r, struct ws_buf *b, int64_t except_user,
+		       int64_t message_id)
 {
-	struct hub_room *r = room_find(h, room, false, NULL);
-
-	if (!r)
-		return;
 	for (struct hub_sub *s = r->subs, *next; s; s = next) {
 		next = s->room_next; /* ws_queue may close and unsubscribe s */
 		if (except_user && s->conn->user.id == except_user)
@@ -272,6 +269,15 @@ void hub_publish_buf(struct hub *h, const char *room, struct ws_buf *b, int64_t 
 			continue;
 		ws_queue(s->conn, b, false);
 	}
+}
+
+void hub_publish_buf(struct hub *h, const char *room, struct ws_buf *b, int64_t except_user,
+		     int64_t message_id)
+{
+	struct hub_room *r = room_find(h, room, false, NULL);
+
+	if (r)
+		publish_to(r, b, except_user, message_id);
 }
 
 void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user,
@@ -285,7 +291,7 @@ void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t excep
 	b = ws_buf_json(v); /* serialised once, shared by every queue (DESIGN §4) */
 	if (!b)
 		return;
-	hub_publish_buf(h, room, b, except_user, message_id);
+	publish_to(r, b, except_user, message_id);
 	ws_buf_unref(b);
 }
 
