@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs and builds what mingshi links against (DESIGN §2), idempotently:
-#   1. Debian packages from bookworm (compiler, cmake, SQLite, jansson, cmocka, …);
-#   2. a deb-src entry for trixie, so `apt-get source` can fetch mbedtls 3.6 and lws 4.3.5;
-#   3. those two source packages, verified against the sha256 in Debian's Sources index,
+#   1. Debian packages from bookworm (compiler, cmake, the sqlite3 tool, jansson, cmocka, …);
+#   2. a deb-src entry for trixie, so `apt-get source` can fetch mbedtls 3.6, lws 4.3.5 and
+#      SQLite 3.46.1;
+#   3. those three source packages, verified against the sha256 in Debian's Sources index,
 #      with Debian's own patches and then ours (mk/patches/) applied;
-#   4. static builds of both into .deps/prefix.
+#   4. static builds of all three into .deps/prefix.
 # Called by `make deps`; every step checks whether it is already done.
 set -eu
 
@@ -15,8 +16,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 MBEDTLS_VER=3.6.6
 LWS_VER=4.3.5
-APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch
-          libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcsv-dev libev-dev openssl"
+SQLITE_VER=3.46.1
+# tcl: SQLite's build generates its one-file amalgamation with tclsh.
+APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch tcl
+          sqlite3 libjansson-dev libcmocka-dev libcsv-dev libev-dev openssl"
 
 say() { printf 'deps: %s\n' "$*"; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -174,6 +177,31 @@ build_lws() {
 	cmake --install "$deps/build/lws" >/dev/null
 }
 
+# SQLite as one static object, built for how mingshi uses it rather than Debian's shared
+# library (docs/BENCHMARKS.md has what it bought on the durable-message path):
+#   THREADSAFE=2          every connection belongs to one thread (db.c opens them NOMUTEX);
+#   DEFAULT_MEMSTATUS=0   no process-wide mutex and counters around every allocation;
+#   lookaside left on     Debian's bookworm build omits it: small allocations per connection;
+#   DQS=0                 a double-quoted word is an identifier, never a string literal;
+#   OMIT_LOAD_EXTENSION   no code is ever loaded into the server from a database or query;
+#   FTS5, PREUPDATE_HOOK  search (DESIGN §8) and the writer's access epoch need them.
+# configure's sqlite_cfg.h carries what it found on this machine (fdatasync, usleep, …).
+build_sqlite() {
+	unpack sqlite3 "$SQLITE_VER"
+	b="$deps/build/sqlite"
+	mkdir -p "$b"
+	(cd "$b" && "$deps/sqlite3-$SQLITE_VER/configure" --disable-tcl --enable-fts5 >/dev/null &&
+		make sqlite3.c >/dev/null) || die "generating the SQLite amalgamation failed"
+	"${CC:-cc}" -O2 -g -D_HAVE_SQLITE_CONFIG_H -DNDEBUG -I"$b" -DSQLITE_THREADSAFE=2 \
+		-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_DQS=0 -DSQLITE_OMIT_LOAD_EXTENSION \
+		-DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_LIKE_DOESNT_MATCH_BLOBS \
+		-DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_PREUPDATE_HOOK -DSQLITE_ENABLE_MATH_FUNCTIONS \
+		-c "$b/sqlite3.c" -o "$b/sqlite3.o" || die "compiling SQLite failed"
+	mkdir -p "$prefix/lib" "$prefix/include"
+	ar rcs "$prefix/lib/libsqlite3.a" "$b/sqlite3.o"
+	cp "$b/sqlite3.h" "$b/sqlite3ext.h" "$prefix/include/"
+}
+
 # The stamp names the recipe and patches that made .deps, so changing either rebuilds.
 recipe_hash() {
 	cat "$top/mk/deps.sh" "$top"/mk/patches/*.patch | sha256sum | cut -c1-16
@@ -182,19 +210,23 @@ recipe_hash() {
 main() {
 	install_packages
 	stamp="$deps/.built-$(recipe_hash)"
-	if [ -f "$stamp" ] && [ -f "$prefix/lib/libwebsockets.a" ]; then
+	if [ -f "$stamp" ] && [ -f "$prefix/lib/libwebsockets.a" ] &&
+		[ -f "$prefix/lib/libsqlite3.a" ]; then
 		return 0
 	fi
 	add_trixie_src
 	rm -rf "$deps/build" "$prefix" "$deps"/.built-*
 	fetch_source mbedtls "$MBEDTLS_VER"
 	fetch_source libwebsockets "$LWS_VER"
+	fetch_source sqlite3 "$SQLITE_VER"
 	say "building mbedtls $MBEDTLS_VER"
 	build_mbedtls
 	say "building libwebsockets $LWS_VER"
 	build_lws
+	say "building SQLite $SQLITE_VER"
+	build_sqlite
 	touch "$stamp"
-	say "done: static mbedtls $MBEDTLS_VER and libwebsockets $LWS_VER in $prefix"
+	say "done: static mbedtls $MBEDTLS_VER, libwebsockets $LWS_VER and SQLite $SQLITE_VER in $prefix"
 }
 
 main "$@"

@@ -147,6 +147,34 @@ static void demo_sql_loads(void **state)
 	db_close(&db);
 }
 
+/* The SQLite linked in is the one mk/deps.sh builds (docs/ARCHITECTURE.md "Dependencies"),
+ * not the system's shared library: its version, and the options that change behaviour. */
+static void sqlite_build(void **state)
+{
+	struct db db;
+	int cur = 0, hi = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_libversion_number(), 3046001);
+	assert_int_equal(sqlite3_threadsafe(), 2);
+	assert_true(sqlite3_compileoption_used("OMIT_LOAD_EXTENSION"));
+	assert_true(sqlite3_compileoption_used("ENABLE_PREUPDATE_HOOK"));
+	test_db_open(&db);
+	/* DQS=0: a double-quoted word is a column, so a misspelt one is an error, not a string */
+	assert_int_equal(
+		sqlite3_exec(db.h, "SELECT \"no_such_column\" FROM users", NULL, NULL, NULL),
+		SQLITE_ERROR);
+	assert_string_equal(sqlite3_errmsg(db.h), "no such column: \"no_such_column\" - should this"
+						  " be a string literal in single-quotes?");
+	/* lookaside on: a query's small allocations come from the connection's own slots */
+	assert_int_equal(test_int(&db, "SELECT count(*) FROM schema_migrations"),
+			 (long long)EMBED_MIGRATIONS_COUNT);
+	assert_int_equal(sqlite3_db_status(db.h, SQLITE_DBSTATUS_LOOKASIDE_HIT, &cur, &hi, 0),
+			 SQLITE_OK);
+	assert_true(hi > 0);
+	db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +185,8 @@ int main(void)
 		TEST("db-1.5 schema checks: roles, university admins, usernames", checks),
 		TEST("db-1.6 a corrupt file is refused at open", corrupt_file),
 		TEST("db-1.7 the demo data loads", demo_sql_loads),
+		TEST("db-1.8 SQLite is ours: 3.46.1, single-thread connections, no extensions, no DQS",
+		     sqlite_build),
 	};
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
