@@ -133,7 +133,8 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (!s->window_start_ns)
 		s->window_start_ns = now;
 	if (now - s->window_start_ns >= LOAD_WINDOW_NS) {
-		ws_adapt(s, (double)s->busy_ns / (double)(now - s->window_start_ns));
+		ws_adapt(s, (double)s->busy_ns / (double)(now - s->window_start_ns),
+			 now - s->window_start_ns);
 		s->busy_ns = 0;
 		s->window_start_ns = now;
 	}
@@ -267,7 +268,7 @@ int server_run(struct app *app)
 
 	memset(&s, 0, sizeof(s));
 	s.app = app;
-	ws_adapt(&s, 0); /* the starting write interval: 0, or the fixed one */
+	ws_adapt(&s, 0, LOAD_WINDOW_NS); /* the starting write interval: 0, or the fixed one */
 	app->server = &s;
 	if (!realpath(app->cfg.web_dir, root) || strlen(root) >= sizeof(s.web_root)) {
 		log_error("cannot open the web directory %s: %s", app->cfg.web_dir,

@@ -37,9 +37,12 @@ struct server {
 	struct lws_dll2_owner waiting, resting;
 	int64_t write_cost_ns;	   /* moving average of one WebSocket write */
 	int64_t write_interval_ns; /* how long broadcasts rest now, set by ws_adapt (0: never) */
+	int64_t rest_due_ns;	   /* when the first resting socket is due (net/ws.c) */
 	int64_t busy_ns;	   /* loop time spent working in this load window (server.c) */
 	int64_t woke_ns, window_start_ns;
 	uint64_t adapt_frames, adapt_writes; /* the counters at the last ws_adapt */
+	uint64_t adapt_sockets;		     /* sockets written since then */
+	uint32_t adapt_seq;		     /* counts ws_adapt windows */
 	char web_root[2048];		     /* realpath of cfg.web_dir */
 	void *chat_jobs;		     /* freed chat jobs kept for reuse (net/chat.c) */
 	int chat_jobs_kept;

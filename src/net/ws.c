@@ -97,53 +97,81 @@ static bool write_due(const struct ws_conn *c, int64_t now)
 /* The loop's load is kept between these fractions of its time: above the upper one the
  * interval doubles (from WS_INTERVAL_MIN_NS, up to ws_write_interval_ms), below the lower one
  * it halves (to 0 under the minimum). Writes are most of a busy loop's work, so resting cuts
- * the load; the band between the two keeps it from swinging. Resting that does not pay —
- * fewer than WS_REST_PAYS frames per write over the window, as when a room's messages come
- * further apart than the interval — only delays, so the interval halves then too. */
+ * the load; the band between the two keeps it from swinging.
+ * Resting pays when a write carries at least WS_REST_PAYS frames over the window. When it
+ * does not, the question is which way: an interval shorter than the gap between a socket's
+ * frames batches nothing yet, and a longer one would (100 messages/s to a room rest in vain
+ * at 2 ms and pay from 16 ms: halving there kept fan-out at 0-2 ms, at half the deliveries
+ * per CPU-second, for whole runs); but when even the longest interval would carry fewer
+ * (a room's messages further apart than it), resting only delays, and the interval halves. */
 #define WS_LOAD_HIGH 0.5
 #define WS_LOAD_LOW 0.25
 #define WS_INTERVAL_MIN_NS 2000000
 #define WS_REST_PAYS 1.5
 
-void ws_adapt(struct server *s, double load)
+void ws_adapt(struct server *s, double load, int64_t window_ns)
 {
 	struct metrics *m = &s->app->metrics;
 	int64_t max = (int64_t)s->app->cfg.ws_write_interval_ms * 1000000, w = s->write_interval_ns;
 	uint64_t frames = m->ws_frames_out - s->adapt_frames,
 		 writes = m->ws_writes - s->adapt_writes;
 	bool pays = writes == 0 || (double)frames >= WS_REST_PAYS * (double)writes;
+	/* a socket's frames per longest interval, at this window's rate per socket written */
+	bool could_pay =
+		writes == 0 || (double)frames * (double)max >=
+				       WS_REST_PAYS * (double)s->adapt_sockets * (double)window_ns;
 
 	if (!s->app->cfg.ws_write_adaptive)
 		w = max;
-	else if (load > WS_LOAD_HIGH && (w == 0 || pays))
+	else if (load > WS_LOAD_HIGH && (w == 0 || pays || could_pay))
 		w = w < WS_INTERVAL_MIN_NS ? WS_INTERVAL_MIN_NS : w * 2;
 	else if (load < WS_LOAD_LOW || !pays)
 		w = w / 2 < WS_INTERVAL_MIN_NS ? 0 : w / 2;
 	s->write_interval_ns = w > max ? max : w;
 	s->adapt_frames = m->ws_frames_out;
 	s->adapt_writes = m->ws_writes;
+	s->adapt_sockets = 0;
+	s->adapt_seq++;
 	m->loop_load = load;
 	m->ws_write_interval_ns = s->write_interval_ns;
 }
 
+/* A wake-up per resting socket's due time, but not more than one a millisecond: each tick
+ * walks the resting list. Waking only every quarter interval (25 ms at 100 ms) had sockets
+ * rest up to 25 ms past their due time, most of fan-out's p99 beyond the interval itself. */
+#define WS_REST_TICK_MIN_US 1000
+
 lws_usec_t ws_rest_tick_us(const struct server *s)
 {
-	lws_usec_t us = (lws_usec_t)(s->write_interval_ns / 4000);
+	lws_usec_t us = (lws_usec_t)((s->rest_due_ns - clock_mono_ns()) / 1000),
+		   most = (lws_usec_t)(s->write_interval_ns / 4000);
 
-	return us < 1000 ? 1000 : us;
+	if (us > most)
+		us = most;
+	return us < WS_REST_TICK_MIN_US ? WS_REST_TICK_MIN_US : us;
+}
+
+static int64_t due_at(const struct ws_conn *c)
+{
+	return c->written_ns + c->srv->write_interval_ns;
 }
 
 void ws_rest_tick(struct server *s)
 {
-	int64_t now = clock_mono_ns();
+	int64_t now = clock_mono_ns(), first = INT64_MAX;
 
 	for (struct lws_dll2 *d = s->resting.head, *next; d; d = next) {
+		struct ws_conn *c = lws_container_of(d, struct ws_conn, wait);
+
 		next = d->next;
-		if (write_due(lws_container_of(d, struct ws_conn, wait), now)) {
+		if (write_due(c, now)) {
 			lws_dll2_remove(d);
 			lws_dll2_add_tail(d, &s->waiting);
+		} else if (due_at(c) < first) {
+			first = due_at(c);
 		}
 	}
+	s->rest_due_ns = first;
 }
 
 /* c has frames to send: it joins the end of the wait list, or of the resting list if it was
@@ -159,6 +187,8 @@ static void want_write(struct ws_conn *c)
 		lws_dll2_remove(&c->wait); /* if resting */
 		lws_dll2_add_tail(&c->wait, &s->waiting);
 	} else if (!c->wait.owner) {
+		if (!s->resting.head || due_at(c) < s->rest_due_ns)
+			s->rest_due_ns = due_at(c);
 		lws_dll2_add_tail(&c->wait, &s->resting); /* server_pass wakes for ws_rest_tick */
 	}
 }
@@ -395,6 +425,10 @@ static int on_writeable(struct ws_conn *c)
 	}
 	note_write_cost(c->srv, clock_mono_ns() - t0);
 	c->srv->app->metrics.ws_writes++;
+	if (c->adapt_seen != c->srv->adapt_seq) { /* first write to c in this window */
+		c->adapt_seen = c->srv->adapt_seq;
+		c->srv->adapt_sockets++;
+	}
 	if (c->out_head)
 		want_write(c); /* the rest after the others waiting: round robin */
 	else

@@ -66,6 +66,7 @@ struct ws_conn {
 	size_t out_frames, out_bytes;
 	struct lws_dll2 wait; /* in server->waiting or ->resting while frames wait for a pass */
 	bool armed;	      /* handed to lws: a WRITEABLE callback is due */
+	uint32_t adapt_seen;  /* the ws_adapt window it was last written in (server adapt_seq) */
 	bool urgent;	      /* a reply is queued: write it without resting */
 	int64_t written_ns;   /* when the last write began (clock_mono_ns) */
 	bool closing;
@@ -96,15 +97,18 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 void ws_write_waiting(struct server *s);
 
 /* Moves the resting sockets whose write interval has passed to the end of the wait list, in
- * order. The loop's rest timer (net/server.c) calls it every ws_rest_tick_us() (a quarter of
- * the interval, at least 1 ms) while any socket rests, so a socket rests at most 1.25
- * intervals. */
+ * order, and notes when the first of those left is due. The loop's rest timer (net/server.c)
+ * calls it after ws_rest_tick_us() while any socket rests: when the first resting socket is
+ * due, at least 1 ms and at most a quarter of the interval from now. So a socket rests past
+ * its interval by at most 1 ms plus a loop pass, or a quarter interval if the interval shrank
+ * meanwhile. */
 void ws_rest_tick(struct server *s);
 lws_usec_t ws_rest_tick_us(const struct server *s);
 
 /* Sets how long broadcasts to a recently written socket rest, from load: the fraction of the
- * last window (~100 ms) the loop spent working rather than waiting (server_pass measures). */
-void ws_adapt(struct server *s, double load);
+ * last window (window_ns, ~100 ms) the loop spent working rather than waiting (server_pass
+ * measures), and from the frames, writes and sockets written in that window. */
+void ws_adapt(struct server *s, double load, int64_t window_ns);
 
 /* Serialises v once into a new frame with one reference (caller unrefs). NULL on failure. */
 struct ws_buf *ws_buf_json(const json_t *v);

@@ -2,7 +2,10 @@
  * whether resting paid (frames per write over the window). */
 #include "testutil.h"
 
+#include <unistd.h>
+
 #include "core/app.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "net/server.h"
 #include "net/ws.h"
@@ -25,12 +28,21 @@ static struct fixture *fixture(bool adaptive)
 	return &f;
 }
 
-/* One load window in which `writes` writes carried `frames` frames. */
-static void window(struct fixture *f, double load, uint64_t frames, uint64_t writes)
+/* One 100 ms load window in which `writes` writes to `sockets` sockets carried `frames`
+ * frames. */
+static void window_to(struct fixture *f, double load, uint64_t frames, uint64_t writes,
+		      uint64_t sockets)
 {
 	f->app.metrics.ws_frames_out += frames;
 	f->app.metrics.ws_writes += writes;
-	ws_adapt(&f->srv, load);
+	f->srv.adapt_sockets = sockets;
+	ws_adapt(&f->srv, load, 100 * MS);
+}
+
+/* ... each socket written once: a socket's frames per window are the frames per write. */
+static void window(struct fixture *f, double load, uint64_t frames, uint64_t writes)
+{
+	window_to(f, load, frames, writes, writes);
 }
 
 static void grows_with_load(void **state)
@@ -81,6 +93,36 @@ static void halves_when_it_does_not_pay(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 }
 
+/* 100 messages/s to a room of 1 000 (fan-out at 100 000 deliveries/s): at 2 ms each write
+ * carries one frame, but each socket gets 10 frames a window, so a longer interval would pay.
+ * It grows instead of swinging between 0 and 2 ms; if the room slows below what even the
+ * longest interval would batch, it shrinks. */
+static void grows_toward_paying(void **state)
+{
+	struct fixture *f = fixture(true);
+
+	(void)state;
+	window_to(f, 0.9, 10000, 10000, 1000); /* from 0: the minimum */
+	assert_int_equal(f->srv.write_interval_ns, 2 * MS);
+	int64_t expect[] = { 4, 8, 16, 32, 64, 100 };
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		uint64_t writes = i < 2 ? 10000 : 1000 * 100 / (uint64_t)expect[i];
+
+		window_to(f, 0.9, 10000, writes, 1000);
+		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
+	}
+	window_to(f, 0.45, 10000, 1000, 1000); /* inside the band, 10 frames a write: kept */
+	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	/* 14 frames per 100 ms window to each socket: under 1.5 a write even at the cap */
+	window_to(f, 0.9, 1400, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 50 * MS);
+	window_to(f, 0.9, 1400, 1400, 1400);
+	assert_int_equal(f->srv.write_interval_ns, 25 * MS);
+	/* busy and not paying at 25 ms, but 2 frames a window per socket pay at 100 ms */
+	window_to(f, 0.9, 2000, 2000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 50 * MS);
+}
+
 static void capped_and_fixed(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -98,6 +140,56 @@ static void capped_and_fixed(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 250 * MS);
 }
 
+/* A socket written `ago` ns before now with one broadcast queued (resting, if not yet due). */
+static void queued(struct fixture *f, struct ws_conn *c, int64_t ago)
+{
+	struct ws_buf *b = ws_buf_text("{}", 2);
+
+	memset(c, 0, sizeof(*c));
+	c->srv = &f->srv;
+	c->written_ns = clock_mono_ns() - ago;
+	ws_queue(c, b, false);
+	ws_buf_unref(b);
+}
+
+static void dequeue(struct ws_conn *c)
+{
+	lws_dll2_remove(&c->wait);
+	ws_buf_unref(c->out_head->buf);
+	free(c->out_head);
+}
+
+/* The rest timer fires when the first resting socket is due: not a quarter interval late. */
+static void woken_when_due(void **state)
+{
+	struct fixture *f = fixture(true);
+	struct ws_conn a, b;
+	lws_usec_t us;
+
+	(void)state;
+	f->app.cfg.ws_queue_frames = 64;
+	f->srv.write_interval_ns = 100 * MS;
+	queued(f, &a, 10 * MS); /* due in 90 ms */
+	queued(f, &b, 95 * MS); /* due in 5 ms */
+	assert_ptr_equal(a.wait.owner, &f->srv.resting);
+	assert_ptr_equal(b.wait.owner, &f->srv.resting);
+	us = ws_rest_tick_us(&f->srv);
+	assert_in_range(us, 4000, 5000);
+	ws_rest_tick(&f->srv); /* nothing due yet: both stay */
+	assert_int_equal(f->srv.resting.count, 2);
+	usleep((useconds_t)us + 1000);
+	ws_rest_tick(&f->srv);
+	assert_ptr_equal(b.wait.owner, &f->srv.waiting); /* b's turn, in order */
+	assert_ptr_equal(a.wait.owner, &f->srv.resting);
+	/* a is due in ~84 ms: the timer still looks again after a quarter interval */
+	assert_int_equal(ws_rest_tick_us(&f->srv), 25000);
+	dequeue(&b);
+	queued(f, &b, 100 * MS - 200000); /* due in 0.2 ms: woken after the 1 ms floor */
+	assert_int_equal(ws_rest_tick_us(&f->srv), 1000);
+	dequeue(&a);
+	dequeue(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +199,11 @@ int main(void)
 		     halves_when_it_does_not_pay),
 		TEST("write-interval-1.3 ws_write_interval_ms 0 turns it off; not adaptive: fixed",
 		     capped_and_fixed),
+		TEST("write-interval-1.4 a resting socket is woken when it is due (1 ms floor, a quarter "
+		     "interval at most)",
+		     woken_when_due),
+		TEST("write-interval-1.5 busy and not paying yet, but a longer interval would: grows",
+		     grows_toward_paying),
 	};
 	return cmocka_run_group_tests_name("write-interval", tests, NULL, NULL);
 }
