@@ -162,13 +162,14 @@ void ws_rest_tick(struct server *s)
 
 	for (struct lws_dll2 *d = s->resting.head, *next; d; d = next) {
 		struct ws_conn *c = lws_container_of(d, struct ws_conn, wait);
+		int64_t due = due_at(c);
 
 		next = d->next;
 		if (write_due(c, now)) {
 			lws_dll2_remove(d);
 			lws_dll2_add_tail(d, &s->waiting);
-		} else if (due_at(c) < first) {
-			first = due_at(c);
+		} else if (due < first) {
+			first = due;
 		}
 	}
 	s->rest_due_ns = first;
@@ -187,8 +188,10 @@ static void want_write(struct ws_conn *c)
 		lws_dll2_remove(&c->wait); /* if resting */
 		lws_dll2_add_tail(&c->wait, &s->waiting);
 	} else if (!c->wait.owner) {
-		if (!s->resting.head || due_at(c) < s->rest_due_ns)
-			s->rest_due_ns = due_at(c);
+		int64_t due = due_at(c);
+
+		if (!s->resting.head || due < s->rest_due_ns)
+			s->rest_due_ns = due;
 		lws_dll2_add_tail(&c->wait, &s->resting); /* server_pass wakes for ws_rest_tick */
 	}
 }
