@@ -184,7 +184,9 @@ build_lws() {
 #   lookaside left on     Debian's bookworm build omits it: small allocations per connection;
 #   DQS=0                 a double-quoted word is an identifier, never a string literal;
 #   OMIT_LOAD_EXTENSION   no code is ever loaded into the server from a database or query;
-#   FTS5, PREUPDATE_HOOK  search (DESIGN §8) and the writer's access epoch need them.
+#   FTS5, PREUPDATE_HOOK  search (DESIGN §8) and the writer's access epoch need them;
+#   the rest              what SQLite's "recommended compile-time options" drop and we never
+#                         use: deprecated interfaces, shared cache, LIKE over BLOBs.
 # configure's sqlite_cfg.h carries what it found on this machine (fdatasync, usleep, …).
 build_sqlite() {
 	unpack sqlite3 "$SQLITE_VER"
@@ -195,7 +197,7 @@ build_sqlite() {
 	"${CC:-cc}" -O2 -g -D_HAVE_SQLITE_CONFIG_H -DNDEBUG -I"$b" -DSQLITE_THREADSAFE=2 \
 		-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_DQS=0 -DSQLITE_OMIT_LOAD_EXTENSION \
 		-DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_LIKE_DOESNT_MATCH_BLOBS \
-		-DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_PREUPDATE_HOOK -DSQLITE_ENABLE_MATH_FUNCTIONS \
+		-DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_PREUPDATE_HOOK \
 		-c "$b/sqlite3.c" -o "$b/sqlite3.o" || die "compiling SQLite failed"
 	mkdir -p "$prefix/lib" "$prefix/include"
 	ar rcs "$prefix/lib/libsqlite3.a" "$b/sqlite3.o"
