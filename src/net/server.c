@@ -124,7 +124,7 @@ static ev_check load_check;
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct server *s = w->data;
-	int64_t now = clock_mono_ns();
+	int64_t now = clock_mono_ns(), window;
 
 	(void)loop;
 	(void)revents;
@@ -132,9 +132,9 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		s->busy_ns += now - s->woke_ns;
 	if (!s->window_start_ns)
 		s->window_start_ns = now;
-	if (now - s->window_start_ns >= LOAD_WINDOW_NS) {
-		ws_adapt(s, (double)s->busy_ns / (double)(now - s->window_start_ns),
-			 now - s->window_start_ns);
+	window = now - s->window_start_ns;
+	if (window >= LOAD_WINDOW_NS) {
+		ws_adapt(s, (double)s->busy_ns / (double)window, window);
 		s->busy_ns = 0;
 		s->window_start_ns = now;
 	}
