@@ -175,6 +175,35 @@ static void sqlite_build(void **state)
 	db_close(&db);
 }
 
+/* db_col_text: a whole value, a value cut to fit (the cap counts the NUL), NULL as "", and a
+ * value with a NUL inside ends there as a C string. */
+static void col_text(void **state)
+{
+	struct db db;
+	sqlite3_stmt *st;
+	char full[16], small[4];
+
+	(void)state;
+	test_db_open(&db);
+	assert_int_equal(
+		sqlite3_prepare_v2(db.h, "SELECT '名师ab', 'abcdef', NULL, 'x' || char(0) || 'y'",
+				   -1, &st, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	memset(full, '#', sizeof(full));
+	db_col_text(st, 0, full, sizeof(full));
+	assert_string_equal(full, "名师ab");
+	memset(small, '#', sizeof(small));
+	db_col_text(st, 1, small, sizeof(small));
+	assert_string_equal(small, "abc");
+	db_col_text(st, 2, full, sizeof(full));
+	assert_string_equal(full, "");
+	db_col_text(st, 3, full, sizeof(full));
+	assert_string_equal(full, "x");
+	sqlite3_finalize(st);
+	db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +216,8 @@ int main(void)
 		TEST("db-1.7 the demo data loads", demo_sql_loads),
 		TEST("db-1.8 SQLite is ours: 3.46.1, single-thread connections, no extensions, no DQS",
 		     sqlite_build),
+		TEST("db-1.9 a text column is copied whole, cut to fit, or empty for NULL",
+		     col_text),
 	};
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
