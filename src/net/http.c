@@ -4,7 +4,8 @@
  * body follows, HTTP_BODY collects it (≤ 1 MiB) and HTTP_BODY_COMPLETION runs the handler;
  * otherwise the handler runs at once. A handler that waits for the writer or pool holds the
  * req; its completion (drained on EVENT_WAIT_CANCELLED) replies and releases it. The response
- * goes out from HTTP_WRITEABLE: headers in one callback, then the body in ≤ 16 KiB pieces. */
+ * goes out from HTTP_WRITEABLE: the headers and the start of the body in one write (one TLS
+ * record and one send for most answers), then the rest of the body in ≤ 16 KiB pieces. */
 #include "net/http.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include "net/ws.h"
 
 #define TX_CHUNK SERVER_WRITE_MAX
+/* Room kept in front of the body for the headers (write_headers' limit). */
+#define HDR_ROOM 2048
 
 static const char CSP[] =
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -141,16 +144,18 @@ static void send_response(struct http_conn *c)
 	struct req *r = c->req;
 	struct server *s = server_of(c->wsi);
 
-	c->tx = malloc(LWS_PRE + r->out_len + 1);
+	c->answered = true;
+	c->tx = malloc(LWS_PRE + HDR_ROOM + r->out_len + 1);
 	if (!c->tx) {
-		r->out_len = 0; /* headers only: better than hanging */
-	} else if (r->out_len) {
-		memcpy(c->tx + LWS_PRE, r->out, r->out_len);
+		/* no answer can be sent: close rather than leave the client waiting */
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+		return;
 	}
+	if (r->out_len)
+		memcpy(c->tx + LWS_PRE + HDR_ROOM, r->out, r->out_len);
 	c->tx_len = r->out_len;
 	c->tx_sent = 0;
 	c->headers_sent = false;
-	c->answered = true;
 	metrics_count_request(&s->app->metrics, http_method_name(r->method),
 			      r->route ? r->route : "other", r->status);
 	if (r->route && strcmp(r->route, "/metrics") && strcmp(r->route, "/healthz"))
@@ -179,11 +184,12 @@ static void reply_now(struct http_conn *c, enum err code, const char *field, con
 	send_response(c);
 }
 
+/* Writes the headers followed by as much of the body as fills one TLS record. */
 static int write_headers(struct http_conn *c)
 {
-	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
-					   *end = buf + sizeof(buf) - 1;
+	unsigned char buf[HDR_ROOM], *start = buf, *p = start, *end = buf + sizeof(buf) - 1, *at;
 	struct req *r = c->req;
+	size_t hlen, n;
 	bool html = r->content_type && !strncmp(r->content_type, "text/html", 9);
 
 	if (lws_add_http_header_status(c->wsi, (unsigned)r->status, &p, end) ||
@@ -195,17 +201,25 @@ static int write_headers(struct http_conn *c)
 	    lws_add_http_header_content_length(c->wsi, c->tx_len, &p, end))
 		return -1;
 	if (r->extra_headers[0]) {
-		size_t n = strlen(r->extra_headers);
+		size_t extra = strlen(r->extra_headers);
 
-		if ((size_t)(end - p) < n)
+		if ((size_t)(end - p) < extra)
 			return -1;
-		memcpy(p, r->extra_headers, n);
-		p += n;
+		memcpy(p, r->extra_headers, extra);
+		p += extra;
 	}
 	if (lws_finalize_http_header(c->wsi, &p, end))
 		return -1;
+	hlen = (size_t)(p - start);
+	at = c->tx + LWS_PRE + HDR_ROOM - hlen;
+	memcpy(at, start, hlen);
+	n = c->tx_len < TX_CHUNK - hlen ? c->tx_len : TX_CHUNK - hlen;
 	c->headers_sent = true;
-	return lws_write(c->wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ? -1 : 0;
+	/* h1 sends LWS_WRITE_HTTP_HEADERS as raw bytes, so the body may ride along */
+	if (lws_write(c->wsi, at, hlen + n, LWS_WRITE_HTTP_HEADERS) < 0)
+		return -1;
+	c->tx_sent = n;
+	return 0;
 }
 
 /* The transaction is over: free it and get ready for the next one (or close). */
@@ -232,18 +246,16 @@ static int on_writeable(struct http_conn *c)
 	if (!c->headers_sent) {
 		if (write_headers(c) < 0)
 			return -1;
-		if (c->tx_len == 0)
-			return complete(c);
-		lws_callback_on_writable(c->wsi);
-		return 0;
+	} else {
+		n = c->tx_len - c->tx_sent;
+		if (n > TX_CHUNK)
+			n = TX_CHUNK;
+		if (lws_write(c->wsi, c->tx + LWS_PRE + HDR_ROOM + c->tx_sent, n,
+			      c->tx_sent + n == c->tx_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+		    0)
+			return -1;
+		c->tx_sent += n;
 	}
-	n = c->tx_len - c->tx_sent;
-	if (n > TX_CHUNK)
-		n = TX_CHUNK;
-	if (lws_write(c->wsi, c->tx + LWS_PRE + c->tx_sent, n,
-		      c->tx_sent + n == c->tx_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
-		return -1;
-	c->tx_sent += n;
 	if (c->tx_sent == c->tx_len)
 		return complete(c);
 	lws_callback_on_writable(c->wsi);

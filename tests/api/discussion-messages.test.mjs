@@ -2,7 +2,7 @@
 // (join since + REST paging), Q&A and moderation.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, sqliteJson } from './helpers.mjs';
+import { keepAliveAgent, request, sqliteJson } from './helpers.mjs';
 import {
   Chat, FAST, assertIncreasing, assertMessageShape, clientId, disposeClean, flood, fullHistory, signIn, sleep, startWithConfig,
 } from './chat-helpers.mjs';
@@ -588,5 +588,30 @@ describe('Q&A and moderation', () => {
     assert.ok(all.some((m) => m.kind === 'question'));
     assert.deepEqual(r.json.items.map((m) => m.kind).filter((k) => k !== 'chat'), [], 'no questions under kind=chat');
     assert.deepEqual(r.json.items.map((m) => m.id), all.filter((m) => m.kind === 'chat').slice(-200).map((m) => m.id));
+  });
+});
+
+describe('large answers', () => {
+  const ROOM8 = 'studio:8'; // no other test posts here
+
+  it('a history page of many TLS records arrives whole, and the connection then serves the next request', async () => {
+    const admin = await chat('admin');
+    await admin.joinOk(ROOM8);
+    const text = (i) => `${i}`.padEnd(4000, '名'); // the longest message: 4 000 characters
+    const ids = await flood(admin, ROOM8, 40, { window: 10, text });
+    admin.drain();
+    const agent = keepAliveAgent(server);
+    try {
+      const r = await request(server, 'GET', `/api/v1/rooms/${ROOM8}/messages?limit=40`, { cookie: s.expert_zhao.cookie, agent });
+      assert.equal(r.status, 200);
+      assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.text));
+      assert.ok(Buffer.byteLength(r.text) > 25 * 16384, `${Buffer.byteLength(r.text)} bytes`);
+      assert.deepEqual(r.json.items.map((m) => m.id), ids);
+      assert.deepEqual(r.json.items.map((m) => m.text), ids.map((_, i) => text(i)));
+      const small = await request(server, 'GET', `/api/v1/rooms/${ROOM8}/messages?limit=1`, { cookie: s.expert_zhao.cookie, agent });
+      assert.equal(small.status, 200);
+      assert.deepEqual(small.json.items.map((m) => m.id), ids.slice(-1));
+      assert.equal(small.json.more, true);
+    } finally { agent.destroy(); }
   });
 });
