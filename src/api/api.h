@@ -14,6 +14,12 @@ void api_free(struct app *a);
  * r->user, r->session; records activity at most once a minute through the writer. */
 void api_authenticate(struct req *r, const char *token);
 
+/* One snapshot of the database for a request's reads (db_snapshot_begin on the service
+ * thread's connection): net/ opens it before the session check and ends it when the handler
+ * returns, so a request costs one read transaction and reads one state of the data. */
+void api_snapshot_begin(struct app *a);
+void api_snapshot_end(struct app *a);
+
 /* The same check for a WebSocket handshake: fills *u and *s. ERR_UNAUTHENTICATED if the
  * token names no live session. */
 enum err api_ws_authenticate(struct app *a, const char *token, struct user *u, struct session *s);

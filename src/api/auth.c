@@ -77,6 +77,16 @@ static enum err lookup(struct app *a, const char *token, uint8_t hash[32], struc
 	return ERR_OK;
 }
 
+void api_snapshot_begin(struct app *a)
+{
+	db_snapshot_begin(&a->rdb);
+}
+
+void api_snapshot_end(struct app *a)
+{
+	db_snapshot_end(&a->rdb);
+}
+
 void api_authenticate(struct req *r, const char *token)
 {
 	r->authed = lookup(r->app, token, r->token_hash, &r->user, &r->session) == ERR_OK;

@@ -196,6 +196,44 @@ void db_close(struct db *db)
 	memset(db, 0, sizeof(*db));
 }
 
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_COMMIT[] = "COMMIT";
+
+void db_snapshot_begin(struct db *db)
+{
+	sqlite3_stmt *st;
+
+	if (!sqlite3_get_autocommit(db->h) || !(st = db_stmt(db, SQL_BEGIN)))
+		return;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_error("db: cannot begin a snapshot (%s)", sqlite3_errmsg(db->h));
+	sqlite3_reset(st);
+}
+
+void db_snapshot_end(struct db *db)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_get_autocommit(db->h) || !(st = db_stmt(db, SQL_COMMIT)))
+		return;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("db: cannot end a snapshot (%s)", sqlite3_errmsg(db->h));
+		sqlite3_reset(st);
+		db_exec(db, "ROLLBACK"); /* never leave the connection inside a transaction */
+		return;
+	}
+	sqlite3_reset(st);
+}
+
+unsigned db_data_version(struct db *db, bool *ok)
+{
+	unsigned v = 0;
+
+	*ok = sqlite3_txn_state(db->h, "main") != SQLITE_TXN_NONE &&
+	      sqlite3_file_control(db->h, "main", SQLITE_FCNTL_DATA_VERSION, &v) == SQLITE_OK;
+	return v;
+}
+
 int db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;

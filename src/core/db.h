@@ -58,6 +58,20 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 /* Resets a statement obtained from db_stmt() (ends its implicit read transaction). */
 void db_done(sqlite3_stmt *stmt);
 
+/* A snapshot for everything one request reads on a read-only connection: BEGIN (deferred)
+ * when no transaction is open, so the request's statements share one read transaction
+ * instead of each taking and dropping the WAL's shared-memory locks (two fcntl() calls a
+ * statement), and see the same state of the database. db_snapshot_end() ends it; both are
+ * no-ops when the other did not apply. Keep a snapshot to one callback: an open read
+ * transaction holds back checkpoints. */
+void db_snapshot_begin(struct db *db);
+void db_snapshot_end(struct db *db);
+
+/* A number that changes whenever the database file changes, by this connection or any other
+ * (SQLite's SQLITE_FCNTL_DATA_VERSION). Meaningful only inside an open read transaction (it is
+ * brought up to date when one starts); *ok is false outside one. */
+unsigned db_data_version(struct db *db, bool *ok);
+
 /* Runs one or more statements without results (pragmas, savepoints, scripts). Returns the
  * SQLite result code; logs failures other than constraint violations. */
 int db_exec(struct db *db, const char *sql);

@@ -388,6 +388,7 @@ static int route_request(struct http_conn *c, struct req *r)
 	char allow[64];
 	enum route_match m;
 	long long clen = content_length(c);
+	struct server *s = server_of(c->wsi);
 
 	m = router_match(r->method, r->path, &c->route, r->ids, &r->nids, r->room, allow,
 			 sizeof(allow));
@@ -416,8 +417,10 @@ static int route_request(struct http_conn *c, struct req *r)
 		reply_now(c, ERR_METHOD, NULL, NULL);
 		return 0;
 	}
+	api_snapshot_begin(s->app);
 	if (precheck(c, clen) && !c->expect_body)
 		run_handler(c);
+	api_snapshot_end(s->app);
 	return 0;
 }
 
@@ -467,13 +470,17 @@ static int on_body(struct http_conn *c, const char *in, size_t len)
 
 static int on_body_done(struct http_conn *c)
 {
+	struct server *s = server_of(c->wsi);
+
 	if (!c->req || c->answered)
 		return 0; /* already answered (413) */
 	if (c->early_reply) {
 		send_response(c);
 		return 0;
 	}
+	api_snapshot_begin(s->app);
 	run_handler(c);
+	api_snapshot_end(s->app);
 	return 0;
 }
 

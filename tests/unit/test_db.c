@@ -204,6 +204,60 @@ static void col_text(void **state)
 	db_close(&db);
 }
 
+/* A snapshot reads one state of the database while another connection commits, and the
+ * data version tells the two states apart; outside a snapshot there is no version. */
+static void snapshot(void **state)
+{
+	char dir[] = "/tmp/mingshi-db-XXXXXX", path[64], side[80];
+	struct db w, r;
+	struct error e;
+	unsigned v1, v2, v3;
+	bool ok;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.db", dir);
+	log_set_level(LOG_ERROR);
+	assert_int_equal(db_open(&w, path, DB_READ_WRITE, &e), ERR_OK);
+	assert_int_equal(db_migrate(&w, &e), ERR_OK);
+	assert_int_equal(db_open(&r, path, DB_READ_ONLY, &e), ERR_OK);
+	(void)db_data_version(&r, &ok);
+	assert_false(ok);
+	db_snapshot_begin(&r);
+	assert_int_equal(test_int(&r, "SELECT count(*) FROM universities"), 0);
+	v1 = db_data_version(&r, &ok);
+	assert_true(ok);
+	test_exec(&w, "INSERT INTO universities (name, code) VALUES ('郑州大学', 'zzu')");
+	/* still the state the snapshot began with, and the same version */
+	assert_int_equal(test_int(&r, "SELECT count(*) FROM universities"), 0);
+	assert_int_equal(db_data_version(&r, &ok), v1);
+	db_snapshot_begin(&r); /* nested: a no-op, not an error */
+	db_snapshot_end(&r);
+	(void)db_data_version(&r, &ok);
+	assert_false(ok);
+	db_snapshot_end(&r); /* twice: a no-op */
+	db_snapshot_begin(&r);
+	assert_int_equal(test_int(&r, "SELECT count(*) FROM universities"), 1);
+	v2 = db_data_version(&r, &ok);
+	assert_true(ok);
+	assert_int_not_equal(v2, v1);
+	db_snapshot_end(&r);
+	/* nothing committed since: the same version again */
+	db_snapshot_begin(&r);
+	assert_int_equal(test_int(&r, "SELECT count(*) FROM universities"), 1);
+	v3 = db_data_version(&r, &ok);
+	db_snapshot_end(&r);
+	assert_int_equal(v3, v2);
+	db_close(&r);
+	db_close(&w);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +272,8 @@ int main(void)
 		     sqlite_build),
 		TEST("db-1.9 a text column is copied whole, cut to fit, or empty for NULL",
 		     col_text),
+		TEST("db-1.10 a snapshot reads one state; the data version tells states apart",
+		     snapshot),
 	};
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
