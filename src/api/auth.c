@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
 #include "core/clock.h"
@@ -16,13 +17,20 @@
 enum err api_init(struct app *a)
 {
 	a->throttle = throttle_new();
-	return a->throttle ? ERR_OK : ERR_NOMEM;
+	a->answers = a->cfg.answer_cache ? answer_cache_new() : NULL;
+	if (!a->throttle || (a->cfg.answer_cache && !a->answers)) {
+		api_free(a);
+		return ERR_NOMEM;
+	}
+	return ERR_OK;
 }
 
 void api_free(struct app *a)
 {
 	throttle_free(a->throttle);
 	a->throttle = NULL;
+	answer_cache_free(a->answers);
+	a->answers = NULL;
 }
 
 struct touch {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/views.h"
 #include "core/json.h"
 #include "domain/discussion.h"
@@ -83,15 +84,23 @@ static bool history_query_or_reply(struct req *r, struct history_query *q)
 	return true;
 }
 
+/* A page is the same for everyone who may read the room, so it is kept (api/cache.h): the
+ * newest page of a busy room is what every client opening it asks for. */
 void api_rooms_messages(struct req *r)
 {
 	struct history_query q = { 0 };
 	struct text_list page = { 0 };
 	struct room_ref ref;
+	char key[ANSWER_KEY_MAX];
 	bool more;
 	enum err e;
 
 	if (!history_query_or_reply(r, &q) || !readable_or_reply(r, &ref))
+		return;
+	answer_key(key, "messages|%s|%d|%s|%lld|%lld|%d|%s", ref.name, q.limit,
+		   q.newest ? "newest" : "after", (long long)q.after, (long long)q.before,
+		   q.by_upvotes, q.kind ? q.kind : "");
+	if (answer_cache_reply(r, key))
 		return;
 	q.room = ref.name;
 	json_text_raw(&page.t, "{\"room\":");
@@ -102,6 +111,7 @@ void api_rooms_messages(struct req *r)
 	json_text_bool(&page.t, more);
 	json_text_raw(&page.t, "}");
 	reply_json_text(r, e, &page.t);
+	answer_cache_store(r, key);
 }
 
 static void add_hit(const struct search_hit *h, void *ctx)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/job.h"
 #include "api/views.h"
 #include "auth/perm.h"
@@ -57,14 +58,25 @@ static bool filter_or_reply(struct req *r, struct studio_filter *f)
 	return true;
 }
 
+/* A string of the cache key: length-prefixed, so no value can pose as another; -1 for none. */
+#define KEY_STR(s) (s) ? (int)strlen(s) : -1, (s) ? (s) : ""
+
+/* The list is the same for every signed-in user, so it is kept (api/cache.h). */
 void api_studios_list(struct req *r)
 {
 	struct text_list list = { 0 };
 	struct studio_filter f;
+	char key[ANSWER_KEY_MAX];
 	int64_t total = 0;
 	enum err e;
 
 	if (!filter_or_reply(r, &f))
+		return;
+	answer_key(key, "studios|%lld|%lld|%lld|%d|%s|%s|%d:%s|%d:%s", (long long)f.limit,
+		   (long long)f.offset, (long long)f.university_id, f.by_name,
+		   f.level ? f.level : "", f.status ? f.status : "", KEY_STR(f.discipline),
+		   KEY_STR(f.q));
+	if (answer_cache_reply(r, key))
 		return;
 	json_text_raw(&list.t, "{\"items\":[");
 	e = studio_list(&r->app->rdb, &f, add, &list, &total);
@@ -72,6 +84,7 @@ void api_studios_list(struct req *r)
 	json_text_int(&list.t, total);
 	json_text_raw(&list.t, "}");
 	reply_json_text(r, e, &list.t);
+	answer_cache_store(r, key);
 }
 
 /* ---- GET /studios/{id} --------------------------------------------------------------- */

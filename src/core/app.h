@@ -14,6 +14,7 @@
 #include "core/pool.h"
 #include "core/writer.h"
 
+struct answer_cache;
 struct throttle;
 struct server;
 
@@ -29,9 +30,10 @@ struct app {
 	struct completions completions;
 	struct metrics metrics;
 
-	struct throttle *throttle; /* api/: login throttling */
-	struct server *server;	   /* net/ */
-	bool demo_loaded;	   /* --demo filled an empty database this start */
+	struct throttle *throttle;    /* api/: login throttling */
+	struct answer_cache *answers; /* api/: kept GET answers */
+	struct server *server;	      /* net/ */
+	bool demo_loaded;	      /* --demo filled an empty database this start */
 
 	/* net/ sets these: close open WebSockets whose sessions ended (DESIGN §8) — every one of
 	 * user_id's except those of session keep_session_id (0: none kept), or those of one

@@ -20,6 +20,7 @@ void config_defaults(struct config *c)
 	c->ws_rate_per_sec = 5;
 	c->ws_rate_burst = 20;
 	c->ws_queue_frames = 4096;
+	c->answer_cache = true;
 	c->ws_write_interval_ms = 100;
 	c->ws_write_adaptive = true;
 	c->log_level = LOG_INFO;
@@ -124,6 +125,8 @@ static enum err apply_key(struct config *c, const char *key, json_t *v, struct e
 		return int_range(v, key, 0, 1000, &c->ws_write_interval_ms, e);
 	if (!strcmp(key, "ws_write_adaptive") && json_is_boolean(v))
 		return (c->ws_write_adaptive = json_is_true(v)), ERR_OK;
+	if (!strcmp(key, "answer_cache") && json_is_boolean(v))
+		return (c->answer_cache = json_is_true(v)), ERR_OK;
 	if (!strcmp(key, "tls_max") && s && (!strcmp(s, "1.2") || !strcmp(s, "1.3")))
 		return (c->tls12_only = !strcmp(s, "1.2")), ERR_OK;
 	if (!strcmp(key, "origins") && json_is_array(v)) {

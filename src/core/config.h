@@ -28,8 +28,9 @@ struct config {
 	int ws_queue_frames;	  /* frames a slow subscriber may fall behind before 1013 */
 	int ws_write_interval_ms; /* the longest a busy socket's broadcasts rest (net/ws.c) */
 	bool ws_write_adaptive;	  /* rest only as the loop's load needs; false: always the above */
-	bool tls12_only; /* "tls_max": "1.2" caps TLS at 1.2 (benchmarks compare peers at 1.2) */
-	int log_level;	 /* enum log_level */
+	bool answer_cache; /* keep GET answers while the database is unchanged (api/cache.h) */
+	bool tls12_only;   /* "tls_max": "1.2" caps TLS at 1.2 (benchmarks compare peers at 1.2) */
+	int log_level;	   /* enum log_level */
 };
 
 /* Fills the defaults of DESIGN §5. */

@@ -132,6 +132,14 @@ static void render_connections(struct buf *b, const struct metrics *m)
 	    "# TYPE mingshi_ws_write_interval_seconds gauge\n"
 	    "mingshi_ws_write_interval_seconds %.3f\n",
 	    (unsigned long long)m->ws_writes, m->loop_load, (double)m->ws_write_interval_ns / 1e9);
+	put(b,
+	    "# HELP mingshi_answer_cache_hits_total GET answers served as kept (database unchanged).\n"
+	    "# TYPE mingshi_answer_cache_hits_total counter\n"
+	    "mingshi_answer_cache_hits_total %llu\n"
+	    "# HELP mingshi_answer_cache_misses_total Cacheable GET answers built afresh.\n"
+	    "# TYPE mingshi_answer_cache_misses_total counter\n"
+	    "mingshi_answer_cache_misses_total %llu\n",
+	    (unsigned long long)m->answer_cache_hits, (unsigned long long)m->answer_cache_misses);
 }
 
 static void render_requests(struct buf *b, const struct metrics *m)

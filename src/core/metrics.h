@@ -29,7 +29,8 @@ struct metrics {
 	/* service thread */
 	int64_t open_http, open_ws;
 	uint64_t ws_frames_in, ws_frames_out, ws_queue_drops;
-	uint64_t ws_writes;	      /* writes to WebSockets, each one or more frames */
+	uint64_t ws_writes; /* writes to WebSockets, each one or more frames */
+	uint64_t answer_cache_hits, answer_cache_misses; /* api/cache.c */
 	double loop_load;	      /* fraction of the last load window the loop worked */
 	int64_t ws_write_interval_ns; /* how long broadcasts rest now (net/ws.c) */
 	struct route_stat *routes;

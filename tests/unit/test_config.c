@@ -30,6 +30,7 @@ static void defaults(void **state)
 	assert_int_equal(c.ws_rate_burst, 20);
 	assert_int_equal(c.ws_write_interval_ms, 100);
 	assert_true(c.ws_write_adaptive);
+	assert_true(c.answer_cache);
 }
 
 static void options(void **state)
