@@ -239,7 +239,7 @@ function freshData(fx, name) {
   return dir;
 }
 
-function startMingshi(dataDir, cert, key) {
+function startMingshi(dataDir, cert, key, extra = {}) {
   const config = {
     listen: `127.0.0.1:${PORT.mingshi}`, data: dataDir, cert, key, demo: true, tls_max: '1.2',
     // The bench publishes far above DESIGN §7's 5 messages/s per user: raised here, and said so
@@ -247,6 +247,7 @@ function startMingshi(dataDir, cert, key) {
     ws_rate_per_sec: 1000000, ws_rate_burst: 1000000, ws_queue_frames: 1000000,
     // BENCH_MINGSHI_CONFIG: more settings, as JSON (A/B runs of a setting)
     ...JSON.parse(process.env.BENCH_MINGSHI_CONFIG || '{}'),
+    ...extra,
   };
   const file = path.join(dataDir, 'bench-config.json');
   fs.writeFileSync(file, JSON.stringify(config));
@@ -274,9 +275,9 @@ function startMosquitto(dataDir, fx) {
 }
 
 // Starts server `name` on a fresh copy of the database; resolves {proc, port, proto, data}.
-async function startServer(name, fx) {
+async function startServer(name, fx, extra = {}) {
   const data = freshData(fx, name);
-  if (name === 'mingshi') return { proc: await startMingshi(data, fx.cert, fx.key), port: PORT.mingshi, proto: 'mingshi', data };
+  if (name === 'mingshi') return { proc: await startMingshi(data, fx.cert, fx.key, extra), port: PORT.mingshi, proto: 'mingshi', data };
   if (name === 'node') return { proc: await startNode(data, fx), port: PORT.node, proto: 'mingshi', data };
   return { proc: await startMosquitto(data, fx), port: PORT.mosquitto, proto: 'mqtt', data };
 }
@@ -401,16 +402,22 @@ function parseWrk(text) {
 }
 
 // (c) HTTPS REST reads with wrk, keep-alive: a 50-message history page and the studio list.
+const UNCACHED = 'mingshi, answer_cache off';
 async function scenarioC(fx) {
   const targets = [
     { what: 'history page (50 messages)', path: `/api/v1/rooms/${encodeURIComponent(ROOM)}/messages?limit=50` },
     { what: 'studio list', path: '/api/v1/studios' },
   ];
-  for (const name of CFG.servers.filter((s) => s !== 'mosquitto')) {
+  // mingshi twice: as it runs (answers kept while the database is unchanged) and with
+  // answer_cache off, every answer built from SQLite as the Node peer builds it
+  const variants = CFG.servers.filter((s) => s !== 'mosquitto').flatMap((s) => (s === 'mingshi'
+    ? [{ name: s, label: s, extra: {} }, { name: s, label: UNCACHED, extra: { answer_cache: false } }]
+    : [{ name: s, label: s, extra: {} }]));
+  for (const { name, label, extra } of variants) {
     for (const t of targets) {
       const runs = [];
       for (let k = 0; k < CFG.repeats; k++) {
-        const srv = await startServer(name, fx);
+        const srv = await startServer(name, fx, extra);
         try {
           await seedMessages(srv, fx, 60);
           const pid = pidOf(srv.proc);
@@ -421,11 +428,11 @@ async function scenarioC(fx) {
           const w = parseWrk(out);
           w.cpu_s = cpuSeconds(pid) - c0;
           runs.push(w);
-          check(`c ${name} ${t.what} run ${k + 1}`, w.rps > 0 && !w.errors, `${w.rps} req/s`);
-          log(`c ${name} ${t.what}: ${w.rps} req/s p99 ${w.p99} ms`);
+          check(`c ${label} ${t.what} run ${k + 1}`, w.rps > 0 && !w.errors, `${w.rps} req/s`);
+          log(`c ${label} ${t.what}: ${w.rps} req/s p99 ${w.p99} ms`);
         } finally { await stop(srv.proc); }
       }
-      results.c.push({ name, what: t.what, runs });
+      results.c.push({ name: label, what: t.what, runs });
     }
   }
 }
@@ -589,8 +596,9 @@ function report() {
     for (const r of results.c) L.push(`| ${r.name} | ${r.what} | ${f0(med(r.runs, 'rps'))} | ${f2(med(r.runs, 'p99'))} | ${f2(med(r.runs, 'cpu_s'))} |`);
     for (const what of [...new Set(results.c.map((r) => r.what))]) {
       const m = results.c.find((r) => r.what === what && r.name === 'mingshi');
+      const u = results.c.find((r) => r.what === what && r.name === UNCACHED);
       const n = results.c.find((r) => r.what === what && r.name === 'node');
-      if (m && n) L.push('', `${what}: mingshi/Node ${ratio(med(m.runs, 'rps'), med(n.runs, 'rps'))} requests/s.`);
+      if (m && n) L.push('', `${what}: mingshi/Node ${ratio(med(m.runs, 'rps'), med(n.runs, 'rps'))} requests/s${u ? `; with answer_cache off ${ratio(med(u.runs, 'rps'), med(n.runs, 'rps'))}` : ''}.`);
     }
     L.push('');
   }
