@@ -133,7 +133,8 @@ unpack() { # PKG VER PATCH...
 build_mbedtls() {
 	unpack mbedtls "$MBEDTLS_VER" "$top/mk/patches/mbedtls-3.6-config.patch" \
 		"$top/mk/patches/mbedtls-3.6-idle-input-buffer.patch" \
-		"$top/mk/patches/mbedtls-3.6-gcm-aesni-bulk.patch"
+		"$top/mk/patches/mbedtls-3.6-gcm-aesni-bulk.patch" \
+		"$top/mk/patches/mbedtls-3.6-idle-output-buffer.patch"
 	cmake -S "$deps/mbedtls-$MBEDTLS_VER" -B "$deps/build/mbedtls" -DCMAKE_BUILD_TYPE=Release \
 		-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
 		-DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
@@ -151,7 +152,8 @@ build_lws() {
 		"$top/mk/patches/lws-4.3.5-mbedtls-session-tickets.patch" \
 		"$top/mk/patches/lws-4.3.5-validity-timer-lists.patch" \
 		"$top/mk/patches/lws-4.3.5-mbedtls-msg-more.patch" \
-		"$top/mk/patches/lws-4.3.5-client-rx-bulk-payload.patch"
+		"$top/mk/patches/lws-4.3.5-client-rx-bulk-payload.patch" \
+		"$top/mk/patches/lws-4.3.5-mbedtls-idle-output-buffer.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do
