@@ -648,11 +648,22 @@ function writeDoc(table) {
   log(`wrote ${path.relative(ROOT, file)}`);
 }
 
+// The driver drains every server's log pipe (mingshi logs each request) and runs the clients:
+// it belongs on the client core, not wherever the scheduler puts it — the server's, too.
+function pinDriver() {
+  try {
+    execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    log('taskset refused: the driver runs unpinned');
+  }
+}
+
 async function main() {
   const started = new Date();
   const cmd = `make bench${Object.keys(process.env).filter((k) => k.startsWith('BENCH_')).sort().map((k) => ` ${k}=${process.env[k]}`).join('')}`;
   PROVENANCE = `_Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`${cmd}\`: ${CFG.repeats} repeat(s), ${CFG.warmup} s warm-up, ${CFG.measure} s measured, medians._`;
   for (const bin of [MINGSHI, MSGEN]) if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make bench`);
+  pinDriver();
   const fx = await fixtures();
   const run = { a: scenarioA, b: scenarioB, c: scenarioC, d: scenarioD, e: scenarioE };
   for (const s of CFG.scenarios) {
