@@ -208,7 +208,7 @@ static void col_text(void **state)
  * data version tells the two states apart; outside a snapshot there is no version. */
 static void snapshot(void **state)
 {
-	char dir[] = "/tmp/mingshi-db-XXXXXX", path[64], side[80];
+	char dir[] = "/tmp/mingshi-db-XXXXXX", path[64];
 	struct db w, r;
 	struct error e;
 	unsigned v1, v2, v3;
@@ -250,12 +250,7 @@ static void snapshot(void **state)
 	assert_int_equal(v3, v2);
 	db_close(&r);
 	db_close(&w);
-	unlink(path);
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
-	rmdir(dir);
+	test_db_remove(dir, path);
 }
 
 int main(void)

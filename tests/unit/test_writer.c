@@ -42,18 +42,6 @@ static void open_file_db(struct db *db, char *dir, char *path, size_t cap)
 	test_exec(db, "CREATE TABLE t(v INTEGER NOT NULL) STRICT");
 }
 
-static void cleanup(const char *dir, const char *path)
-{
-	char p[128];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
-}
-
 /* Five jobs in one batch, the third fails: it alone rolls back, one COMMIT for all. */
 static void failing_job_alone(void **state)
 {
@@ -100,7 +88,7 @@ static void failing_job_alone(void **state)
 	writer_stop(&w);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 static int wakes;
@@ -159,7 +147,7 @@ static void one_wake_per_batch(void **state)
 	writer_stop(&w);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 /* Posts made before the service thread set its wake-up are owed one when it does. */
@@ -219,7 +207,7 @@ static void threaded(void **state)
 	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM t"), N);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 /* ---- db_defer: work a job puts off to the end of the batch ----------------------------- */
@@ -293,7 +281,7 @@ static void run_deferring(struct job *jobs, int n, const char *want_t, const cha
 	writer_stop(&w);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 /* Deferred work runs in order after the jobs, in the same transaction; a job that rolls back
@@ -422,7 +410,7 @@ static void access_epoch_moves(void **state)
 	writer_stop(&w);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 /* ---- the chore ------------------------------------------------------------------------- */
@@ -500,7 +488,7 @@ static void chore_runs_apart(void **state)
 	writer_stop(&w);
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 /* With the thread, a due chore runs once its interval has passed, with no job to wake it. */
@@ -530,7 +518,7 @@ static void chore_runs_idle(void **state)
 	assert_true(chore_runs <= 3); /* not a busy loop */
 	writer_close(&w);
 	completions_destroy(&c);
-	cleanup(dir, path);
+	test_db_remove(dir, path);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/db.h"
 #include "core/log.h"
@@ -29,6 +30,20 @@ static inline void test_db_open(struct db *db)
 	log_set_level(LOG_ERROR);
 	assert_int_equal(db_open(db, ":memory:", DB_READ_WRITE, &e), ERR_OK);
 	assert_int_equal(db_migrate(db, &e), ERR_OK);
+}
+
+/* Removes a database file made in a temporary directory, its WAL and shared-memory files,
+ * and the directory. */
+static inline void test_db_remove(const char *dir, const char *path)
+{
+	char p[128];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	rmdir(dir);
 }
 
 /* Runs one SQL statement that must succeed. */
