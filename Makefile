@@ -85,7 +85,7 @@ build/release/gen/embedded.o: $(EMBED_SRC)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
-build/release/main.o: src/main.c
+build/release/main.o: src/main.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
