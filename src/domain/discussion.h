@@ -94,8 +94,11 @@ enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
 
 /* The writer's chore (core/writer.h): discussion_index() of up to DISCUSSION_INDEX_BATCH
  * messages, every DISCUSSION_INDEX_EVERY_US while messages arrive. At 10 000 messages/s that is
- * ~1 000 per transaction, where FTS5 costs about half as much per message as in batches of 50. */
-#define DISCUSSION_INDEX_BATCH 2000
+ * ~1 000 per transaction, where FTS5 costs about half as much per message as in batches of 50.
+ * The cap bounds how long one chore holds the writer, and so every ack waiting behind it:
+ * 2 000 a time (~15 ms of the core) put the durable benchmark's ack p99.9 at 74-79 ms, 1 000
+ * at 44-61 ms with the same throughput; 200-400 cost throughput (docs/BENCHMARKS.md). */
+#define DISCUSSION_INDEX_BATCH 1000
 #define DISCUSSION_INDEX_EVERY_US 100000
 enum err discussion_index_chore(struct db *db, bool *more);
 

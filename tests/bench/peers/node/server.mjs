@@ -175,9 +175,9 @@ const runBatch = db.transaction((ops) => {
 });
 
 // The search index, as mingshi's writer chore fills it: in a transaction of its own, at most
-// every 100 ms while messages arrive, up to 2 000 ids at a time, moving the same mark.
+// every 100 ms while messages arrive, up to 1 000 ids at a time, moving the same mark.
 const INDEX_EVERY_MS = 100;
-const INDEX_BATCH = 2000;
+const INDEX_BATCH = 1000;
 let indexTimer = null;
 let indexLast = 0;
 function indexSoon(delay = Math.max(0, indexLast + INDEX_EVERY_MS - Date.now())) {
