@@ -100,6 +100,12 @@ enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
  * at 44-61 ms with the same throughput; 200-400 cost throughput (docs/BENCHMARKS.md). */
 #define DISCUSSION_INDEX_BATCH 1000
 #define DISCUSSION_INDEX_EVERY_US 100000
+/* After indexing, the chore merges the index's segments itself, DISCUSSION_MERGE_PAGES leaf
+ * pages a step, for up to DISCUSSION_MERGE_US (migration 0006). FTS5's own automerge did it in
+ * quanta of 64 pages per level: a 10-20 ms chore every few, which held every queued ack. Steps
+ * of 64 pages left the ack p99 where it was; steps of 16 halved its p99.9. */
+#define DISCUSSION_MERGE_PAGES 16
+#define DISCUSSION_MERGE_US 2000
 enum err discussion_index_chore(struct db *db, bool *more);
 
 struct search_hit {

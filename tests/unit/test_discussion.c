@@ -322,9 +322,13 @@ static void search_index(void **state)
 	(void)state;
 	fixture(&db);
 	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
-	/* FTS5 merges 8 segments of a level at a time (migration 0005) */
+	/* the chore merges 8 segments of a level at a time, FTS5 itself only in a crisis (0006) */
 	assert_int_equal(test_int(&db, "SELECT v FROM messages_fts_config WHERE k = 'automerge'"),
+			 0);
+	assert_int_equal(test_int(&db, "SELECT v FROM messages_fts_config WHERE k = 'usermerge'"),
 			 8);
+	assert_int_equal(test_int(&db, "SELECT v FROM messages_fts_config WHERE k = 'crisismerge'"),
+			 32);
 	discussion_post(&db, msg("c1", "chat", "混合式教学的课程思政设计", 4), &dup, &e);
 	discussion_post(&db, msg("c2", "chat", "课程思政元素如何融入", 4), &dup, &e);
 	discussion_post(&db, msg("c3", "chat", "课程思政要删掉的", 4), &dup, &e);
@@ -472,6 +476,41 @@ static void presence(void **state)
 	db_close(&db);
 }
 
+/* Each chore adds a segment; its merge steps keep them few, and every message stays
+ * findable. */
+static void search_merge(void **state)
+{
+	char id[32], text[96];
+	struct error e;
+	struct db db;
+	int64_t total;
+	bool dup, more;
+
+	(void)state;
+	fixture(&db);
+	for (int round = 0; round < 30; round++) {
+		for (int i = 0; i < 5; i++) {
+			snprintf(id, sizeof(id), "m%d-%d", round, i);
+			snprintf(text, sizeof(text), "第%d轮 教研合并测试 %d", round, i);
+			assert_int_equal(discussion_post(&db, msg(id, "chat", text, 4), &dup, &e),
+					 ERR_OK);
+		}
+		assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
+		assert_false(more);
+	}
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 150);
+	/* 30 segments written (FTS5 alone would keep them all: crisismerge is 32), merged 8 at
+	 * a time: at most 7 left on each of two levels */
+	assert_in_range(test_int(&db, "SELECT count(DISTINCT segid) FROM messages_fts_idx"), 1, 14);
+	assert_int_equal(fts_count(&db, "教研合并测试"), 150);
+	assert_int_equal(fts_count(&db, "第29轮"), 5);
+	find(&db, "教研合并测试", &total);
+	assert_int_equal(total, 150);
+	/* FTS5 checks its index against the messages: an error would fail the test */
+	test_exec(&db, "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')");
+	db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +523,8 @@ int main(void)
 		     search_index),
 		TEST("discussion-1.8 snippets: window, every match marked, case, wildcards",
 		     search_snippets),
+		TEST("discussion-1.9 the chore merges the index's segments as it fills it",
+		     search_merge),
 		TEST("room-1.1 names and who may read, post, moderate", rooms),
 		TEST("discussion-1.6 presence intervals open and close", presence),
 	};

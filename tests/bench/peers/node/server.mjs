@@ -100,6 +100,8 @@ const sql = {
     WHERE id > ? AND id <= ? AND deleted = 0`),
   indexMark: db.prepare('UPDATE search_progress SET indexed_upto = ?'),
   indexMore: db.prepare('SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?)').pluck(),
+  mergeStep: db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', 16)"),
+  totalChanges: db.prepare('SELECT total_changes()').pluck(),
   presenceOpen: db.prepare('INSERT INTO presence (room, user_id, joined_at) VALUES (?, ?, ?)'),
   presenceClose: db.prepare('UPDATE presence SET left_at = ? WHERE id = ? AND left_at IS NULL'),
   studioCount: db.prepare(`SELECT count(*)${STUDIO_FROM}`).pluck(),
@@ -183,12 +185,24 @@ let indexLast = 0;
 function indexSoon(delay = Math.max(0, indexLast + INDEX_EVERY_MS - Date.now())) {
   if (!indexTimer) indexTimer = setTimeout(indexChore, delay);
 }
+// Then, as mingshi's chore does (migration 0006 turned FTS5's automerge off), the segments are
+// merged 16 leaf pages a step for up to 2 ms; a step that merged nothing adds < 2 changes.
+const MERGE_BUDGET_NS = 2000000n;
+function mergeSteps() {
+  const start = process.hrtime.bigint();
+  do {
+    const before = sql.totalChanges.get();
+    sql.mergeStep.run();
+    if (sql.totalChanges.get() - before < 2) break;
+  } while (process.hrtime.bigint() - start < MERGE_BUDGET_NS);
+}
 const indexBatch = db.transaction(() => {
   const from = sql.indexedUpto.get();
   const to = sql.indexUpto.get(from, from, INDEX_BATCH);
   if (to <= from) return false;
-  sql.indexAdd.run(from, to);
+  const added = sql.indexAdd.run(from, to).changes;
   sql.indexMark.run(to);
+  if (added > 0) mergeSteps();
   return sql.indexMore.get(to) === 1;
 });
 function indexChore() {
