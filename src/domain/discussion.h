@@ -97,7 +97,7 @@ enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
  * ~1 000 per transaction, where FTS5 costs about half as much per message as in batches of 50.
  * The cap bounds how long one chore holds the writer, and so every ack waiting behind it:
  * 2 000 a time (~15 ms of the core) put the durable benchmark's ack p99.9 at 74-79 ms, 1 000
- * at 44-61 ms with the same throughput; 200-400 cost throughput (docs/BENCHMARKS.md). */
+ * at 44-61 ms with the same throughput; 200 a time cost 8-11 % of it (docs/BENCHMARKS.md). */
 #define DISCUSSION_INDEX_BATCH 1000
 #define DISCUSSION_INDEX_EVERY_US 100000
 /* After indexing, the chore merges the index's segments itself, DISCUSSION_MERGE_PAGES leaf
