@@ -142,6 +142,26 @@ static void history(void **state)
 	db_close(&db);
 }
 
+/* How SQLite reads the Q&A list: the plan of the statement discussion_history prepared for it
+ * (found among the connection's statements by its ORDER BY), its first line. */
+static const char *votes_plan(struct db *db)
+{
+	static char plan[256];
+	sqlite3_stmt *st = NULL, *ex;
+	char *sql;
+
+	while ((st = sqlite3_next_stmt(db->h, st)) && !strstr(sqlite3_sql(st), "m.upvotes DESC"))
+		;
+	assert_non_null(st);
+	sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+	assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &ex, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(ex), SQLITE_ROW);
+	snprintf(plan, sizeof(plan), "%s", (const char *)sqlite3_column_text(ex, 3));
+	sqlite3_finalize(ex);
+	sqlite3_free(sql);
+	return plan;
+}
+
 static void questions(void **state)
 {
 	struct history_query q = { "studio:1", 0, 0, 50, "question", true, false };
@@ -187,6 +207,7 @@ static void questions(void **state)
 	assert_int_equal(discussion_history(&db, &q, collect, ids, &more), ERR_OK);
 	assert_string_equal(ids, "1,3");
 	assert_false(more);
+	assert_string_equal(votes_plan(&db), "SEARCH m USING INDEX messages_questions (room=? AND id>?)");
 	db_close(&db);
 }
 
