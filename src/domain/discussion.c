@@ -323,21 +323,35 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 
 /* ---- history ------------------------------------------------------------------------- */
 
+/* A page's kind: any (or ?4 when given), or questions only. The questions have an index of
+ * their own (migration 0007), which SQLite uses only for a query naming the kind literally;
+ * with the kind as a parameter it read every message of the room to find the questions. */
+#define ANY_KIND " AND (?4 IS NULL OR m.kind = ?4)"
+#define QUESTIONS " AND m.kind = 'question'"
+#define RANGE " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
 /* Oldest first after `after`. */
-static const char SQL_FORWARD[] =
-	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
-	" AND (?4 IS NULL OR m.kind = ?4) ORDER BY m.id LIMIT ?5";
+#define FORWARD(KIND) "SELECT " COLS FROM RANGE KIND " ORDER BY m.id LIMIT ?5"
+static const char SQL_FORWARD[] = FORWARD(ANY_KIND);
+static const char SQL_FORWARD_QUESTIONS[] = FORWARD(QUESTIONS);
 /* Where the newest page before `before` (or of all) starts: the ids of the newest limit + 1
  * messages, read from the index alone. With more than `limit` of them the oldest is left out
  * (older messages exist) and the page is the messages after it, read with SQL_FORWARD. Reading
  * the page newest first and sorting it back cost a copy of every row into a sorter. */
-static const char SQL_NEWEST_START[] =
-	"SELECT min(id), count(*) FROM (SELECT m.id FROM messages m WHERE m.room = ?1 AND m.id > ?2"
-	" AND (?3 = 0 OR m.id < ?3) AND (?4 IS NULL OR m.kind = ?4) ORDER BY m.id DESC LIMIT ?5)";
+#define NEWEST_START(KIND)                                                      \
+	"SELECT min(id), count(*) FROM (SELECT m.id FROM messages m" RANGE KIND \
+	" ORDER BY m.id DESC LIMIT ?5)"
+static const char SQL_NEWEST_START[] = NEWEST_START(ANY_KIND);
+static const char SQL_NEWEST_START_QUESTIONS[] = NEWEST_START(QUESTIONS);
 /* Questions by votes (most first), ties by age: the Q&A list. */
 static const char SQL_VOTES[] =
-	"SELECT " COLS FROM " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
-	" AND m.kind = 'question' AND (?4 IS NULL OR ?4 = 'question') ORDER BY m.upvotes DESC, m.id LIMIT ?5";
+	"SELECT " COLS FROM RANGE QUESTIONS " AND (?4 IS NULL OR ?4 = 'question')"
+	" ORDER BY m.upvotes DESC, m.id LIMIT ?5";
+
+static bool questions_only(const struct history_query *q)
+{
+	return q->kind && strcmp(q->kind, "question") == 0;
+}
+
 static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limit)
 {
 	sqlite3_bind_text(st, 1, q->room, -1, SQLITE_STATIC);
@@ -352,7 +366,8 @@ static void bind_query(sqlite3_stmt *st, const struct history_query *q, int limi
  * are left out (see SQL_NEWEST_START). */
 static enum err newest_start(struct db *db, struct history_query *q, bool *more)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_START);
+	sqlite3_stmt *st =
+		db_stmt(db, questions_only(q) ? SQL_NEWEST_START_QUESTIONS : SQL_NEWEST_START);
 	int rc;
 
 	if (!st)
@@ -380,7 +395,9 @@ enum err discussion_history(struct db *db, const struct history_query *q,
 	*more = false;
 	if (newest && (r = newest_start(db, &page, more)) != ERR_OK)
 		return r;
-	st = db_stmt(db, q->by_upvotes ? SQL_VOTES : SQL_FORWARD);
+	st = db_stmt(db, q->by_upvotes	     ? SQL_VOTES
+			 : questions_only(q) ? SQL_FORWARD_QUESTIONS
+					     : SQL_FORWARD);
 	m = malloc(sizeof(*m));
 	if (!st || !m) {
 		free(m);
