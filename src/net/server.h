@@ -37,6 +37,9 @@ struct server {
 	struct lws_dll2_owner waiting, resting;
 	int64_t write_cost_ns;	   /* moving average of one WebSocket write */
 	int64_t write_interval_ns; /* how long broadcasts rest now, set by ws_adapt (0: never) */
+	uint32_t rest_frames;	   /* >= 2: a socket writes at every rest_frames-th frame (ws.c) */
+	int64_t rest_late_ns;	   /* then: how long past the interval it may wait (a gap) */
+	uint32_t ws_serial;	   /* numbers WebSockets, to stagger their writes (ws.c) */
 	int64_t rest_due_ns;	   /* when the first resting socket is due (net/ws.c) */
 	int64_t busy_ns;	   /* loop time spent working in this load window (server.c) */
 	int64_t woke_ns, window_start_ns;

@@ -52,7 +52,7 @@ static void grows_with_load(void **state)
 	(void)state;
 	window(f, 0.0, 0, 0);
 	assert_int_equal(f->srv.write_interval_ns, 0); /* a quiet loop: nothing rests */
-	window(f, 0.45, 1000, 1000);
+	window(f, 0.35, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 0); /* below the upper bound */
 	window(f, 0.9, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 2 * MS); /* busy: the minimum first */
@@ -188,10 +188,159 @@ static void woken_when_due(void **state)
 	dequeue(&b);
 }
 
+/* Resting by count: how many frames a socket gets per interval, from the window's frames per
+ * socket written, and how long past the interval one may wait for its last frame. */
+static void counts_frames_per_interval(void **state)
+{
+	struct fixture *f = fixture(true);
+
+	(void)state;
+	/* 100 messages/s to a room of 1 000, two frames a write: kept at 16 ms (inside the band);
+	 * 10 frames a socket per 100 ms window, 1.6 per interval: every 2nd frame, a gap of 10 ms */
+	f->srv.write_interval_ns = 16 * MS;
+	window_to(f, 0.3, 10000, 5000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
+	assert_int_equal(f->srv.rest_frames, 2);
+	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
+	window_to(f, 0.9, 10000, 5000, 1000); /* busy: 32 ms, 3.2 frames: every 3rd */
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	assert_int_equal(f->srv.rest_frames, 3);
+	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
+	window_to(f, 0.3, 7000, 3500, 1000); /* 2.24 frames: every 2nd, a gap of ~14.3 ms */
+	assert_int_equal(f->srv.rest_frames, 2);
+	assert_int_equal(f->srv.rest_late_ns, 14285714);
+	window_to(f, 0.3, 4000, 2000, 1000); /* 1.28 frames: by time alone */
+	assert_int_equal(f->srv.rest_frames, 0);
+	assert_int_equal(f->srv.rest_late_ns, 0);
+	window_to(f, 0.3, 0, 0, 0); /* no writes: by time alone */
+	assert_int_equal(f->srv.rest_frames, 0);
+	/* at the cap no frame waits past ws_write_interval_ms */
+	f->srv.write_interval_ns = 100 * MS;
+	window_to(f, 0.9, 10000, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	assert_int_equal(f->srv.rest_frames, 10);
+	assert_int_equal(f->srv.rest_late_ns, 0);
+	f->srv.write_interval_ns = 90 * MS;
+	window_to(f, 0.3, 10000, 1000, 1000); /* 9 frames, a gap of 10 ms: 10 ms to the cap */
+	assert_int_equal(f->srv.rest_frames, 9);
+	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
+	f->srv.write_interval_ns = 95 * MS;
+	window_to(f, 0.3, 10000, 1000, 1000); /* 9.5 frames: 10, but only 5 ms to the cap */
+	assert_int_equal(f->srv.rest_frames, 10);
+	assert_int_equal(f->srv.rest_late_ns, 5 * MS);
+}
+
+/* A frame to c (broadcast, or urgent). */
+static void send_frame(struct ws_conn *c, bool urgent)
+{
+	struct ws_buf *b = ws_buf_text("{}", 2);
+
+	ws_queue(c, b, urgent);
+	ws_buf_unref(b);
+}
+
+/* Writes c's queue as a pass would: out of its list, its frames gone, written now. */
+static void written(struct ws_conn *c)
+{
+	lws_dll2_remove(&c->wait);
+	while (c->out_head) {
+		struct ws_out *o = c->out_head;
+
+		c->out_head = o->next;
+		ws_buf_unref(o->buf);
+		free(o);
+	}
+	c->out_tail = NULL;
+	c->out_frames = c->out_bytes = 0;
+	c->urgent = false;
+	c->written_ns = clock_mono_ns();
+}
+
+/* Every 3rd frame: six sockets numbered 0-5, just written, take three broadcasts; each
+ * broadcast makes two of them due (1/3 of the room), each socket exactly once. */
+static void writes_at_its_nth_frame(void **state)
+{
+	struct fixture *f = fixture(true);
+	struct ws_conn c[6];
+	const int due_at_broadcast[3][2] = { { 2, 5 }, { 1, 4 }, { 0, 3 } };
+
+	(void)state;
+	f->app.cfg.ws_queue_frames = 64;
+	f->srv.write_interval_ns = 32 * MS;
+	f->srv.rest_frames = 3;
+	f->srv.rest_late_ns = 10 * MS;
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 6; i++) {
+		c[i].srv = &f->srv;
+		c[i].phase = (uint32_t)i;
+		c[i].written_ns = clock_mono_ns();
+	}
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 6; i++)
+			send_frame(&c[i], false);
+		assert_int_equal(f->srv.waiting.count, 2);
+		for (int j = 0; j < 2; j++) {
+			struct ws_conn *d = &c[due_at_broadcast[k][j]];
+
+			assert_ptr_equal(d->wait.owner, &f->srv.waiting);
+			assert_int_equal(d->out_frames, k + 1); /* its first frame waited k gaps */
+			written(d);
+		}
+		assert_int_equal(f->srv.resting.count, 4); /* the other four, frames queued */
+	}
+	/* the next three broadcasts: each socket again once, three frames a write */
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 6; i++)
+			send_frame(&c[i], false);
+		assert_int_equal(f->srv.waiting.count, 2);
+		for (int j = 0; j < 2; j++) {
+			struct ws_conn *d = &c[due_at_broadcast[k][j]];
+
+			assert_int_equal(d->out_frames, 3);
+			written(d);
+		}
+	}
+	for (int i = 0; i < 6; i++)
+		written(&c[i]);
+}
+
+/* Not at its count, a socket waits past the interval by one gap, no longer; a reply never. */
+static void unsteady_frames_wait_a_gap_more(void **state)
+{
+	struct fixture *f = fixture(true);
+	struct ws_conn a, b, r;
+
+	(void)state;
+	f->app.cfg.ws_queue_frames = 64;
+	f->srv.write_interval_ns = 32 * MS;
+	f->srv.rest_frames = 3;
+	f->srv.rest_late_ns = 10 * MS;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&r, 0, sizeof(r));
+	a.srv = b.srv = r.srv = &f->srv;
+	a.written_ns = clock_mono_ns() - 35 * MS; /* past the interval, within the gap */
+	b.written_ns = clock_mono_ns() - 43 * MS; /* past both */
+	r.written_ns = clock_mono_ns();
+	send_frame(&a, false); /* frame 1 of 3 for phase 0 */
+	send_frame(&b, false);
+	send_frame(&r, true);
+	assert_ptr_equal(a.wait.owner, &f->srv.resting);
+	assert_ptr_equal(b.wait.owner, &f->srv.waiting);
+	assert_ptr_equal(r.wait.owner, &f->srv.waiting);
+	assert_in_range(ws_rest_tick_us(&f->srv), 1000, 7000); /* a is due ~7 ms from now */
+	f->srv.rest_frames = 0; /* by time alone, 35 ms is past the interval */
+	ws_rest_tick(&f->srv);
+	assert_ptr_equal(a.wait.owner, &f->srv.waiting);
+	written(&a);
+	written(&b);
+	written(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST("write-interval-1.1 0 while the loop is at most half busy, then doubling to the cap",
+		TEST("write-interval-1.1 0 while the loop is at most 40 % busy, then doubling to the cap",
 		     grows_with_load),
 		TEST("write-interval-1.2 halved when resting carries under 1.5 frames per write",
 		     halves_when_it_does_not_pay),
@@ -202,6 +351,15 @@ int main(void)
 		     woken_when_due),
 		TEST("write-interval-1.5 busy and not paying yet, but a longer interval would: grows",
 		     grows_toward_paying),
+		TEST("write-interval-1.6 resting by count: a socket's frames per interval, and a gap "
+		     "of slack up to the cap",
+		     counts_frames_per_interval),
+		TEST("write-interval-1.7 resting by count: a socket writes as its n-th frame arrives, "
+		     "1/n of a room per broadcast",
+		     writes_at_its_nth_frame),
+		TEST("write-interval-1.8 resting by count: an unsteady socket waits the interval and "
+		     "a gap, a reply not at all",
+		     unsteady_frames_wait_a_gap_more),
 	};
 	return cmocka_run_group_tests_name("write-interval", tests, NULL, NULL);
 }
