@@ -69,8 +69,8 @@ struct ws_conn {
 	uint32_t adapt_seen;  /* the ws_adapt window it was last written in (server adapt_seq) */
 	bool urgent;	      /* a reply is queued: write it without resting */
 	int64_t written_ns;   /* when the last write began (clock_mono_ns) */
-	uint32_t frames_in;   /* frames ever queued, and */
-	uint32_t phase;	      /* its number: when resting by count, which frames it writes at */
+	uint32_t frames_in;   /* frames ever queued to it */
+	uint32_t phase;	      /* its number: with frames_in, when it writes if resting by count */
 	bool closing;
 	int close_code;
 	char close_reason[64];
