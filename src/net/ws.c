@@ -79,6 +79,15 @@ static void queue_clear(struct ws_conn *c)
 #define WS_WRITE_MIN 16 /* progress even if writes turn slow */
 #define WS_WRITE_COST_START_NS 15000
 
+/* When c, resting, writes at the latest: the interval after its last write, and one gap more
+ * when resting by count (write_due). */
+static int64_t due_at(const struct ws_conn *c)
+{
+	const struct server *s = c->srv;
+
+	return c->written_ns + s->write_interval_ns + (s->rest_frames >= 2 ? s->rest_late_ns : 0);
+}
+
 /* Under load a room's messages reach a socket faster than they are worth one write each:
  * each write is a TLS record, a send() and the loopback or NIC's work for one segment, ~15 us
  * of which only ~2 us depend on the frame. So when the loop is busy, a socket written less
@@ -98,16 +107,12 @@ static void queue_clear(struct ws_conn *c)
 static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
 {
 	const struct server *s = c->srv;
-	int64_t wait = s->write_interval_ns;
 
-	if (c->urgent || c->out_bytes >= WS_BATCH_BYTES || wait == 0)
+	if (c->urgent || c->out_bytes >= WS_BATCH_BYTES || s->write_interval_ns == 0)
 		return true;
-	if (s->rest_frames >= 2) {
-		if (arriving && (c->frames_in + c->phase) % s->rest_frames == 0)
-			return true;
-		wait += s->rest_late_ns;
-	}
-	return (now ? now : clock_mono_ns()) - c->written_ns >= wait;
+	if (arriving && s->rest_frames >= 2 && (c->frames_in + c->phase) % s->rest_frames == 0)
+		return true;
+	return (now ? now : clock_mono_ns()) >= due_at(c);
 }
 
 /* The loop's load is kept between these fractions of its time: above the upper one the
@@ -128,17 +133,24 @@ static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
 #define WS_INTERVAL_MIN_NS 2000000
 #define WS_REST_PAYS 1.5
 
-/* How many of a socket's frames arrive in one interval, at this window's rate per socket
- * written: rounded, the frames per write when resting by count (write_due); under 2, resting
- * goes by time alone. max: ws_write_interval_ms in ns. */
+/* A socket's frames per interval of `interval` ns, at this window's rate per socket written
+ * (frames in the window); 0 for a window without writes. */
+static double frames_per(const struct server *s, uint64_t frames, int64_t window_ns,
+			 int64_t interval)
+{
+	if (frames == 0 || s->adapt_sockets == 0)
+		return 0;
+	return (double)frames * (double)interval / ((double)s->adapt_sockets * (double)window_ns);
+}
+
+/* How many of a socket's frames arrive in one interval: rounded, the frames per write when
+ * resting by count (write_due); under WS_REST_PAYS, resting goes by time alone. max:
+ * ws_write_interval_ms in ns. */
 static void rest_by_count(struct server *s, uint64_t frames, int64_t window_ns, int64_t max)
 {
-	double per_interval = 0;
+	double per_interval = frames_per(s, frames, window_ns, s->write_interval_ns);
 	int64_t gap;
 
-	if (frames > 0 && s->adapt_sockets > 0)
-		per_interval = (double)frames * (double)s->write_interval_ns /
-			       ((double)s->adapt_sockets * (double)window_ns);
 	s->rest_frames = per_interval >= WS_REST_PAYS ? (uint32_t)(per_interval + 0.5) : 0;
 	gap = s->rest_frames ? (int64_t)((double)s->write_interval_ns / per_interval) : 0;
 	s->rest_late_ns = gap < max - s->write_interval_ns ? gap : max - s->write_interval_ns;
@@ -151,10 +163,7 @@ void ws_adapt(struct server *s, double load, int64_t window_ns)
 	uint64_t frames = m->ws_frames_out - s->adapt_frames,
 		 writes = m->ws_writes - s->adapt_writes;
 	bool pays = writes == 0 || (double)frames >= WS_REST_PAYS * (double)writes;
-	/* a socket's frames per longest interval, at this window's rate per socket written */
-	bool could_pay =
-		writes == 0 || (double)frames * (double)max >=
-				       WS_REST_PAYS * (double)s->adapt_sockets * (double)window_ns;
+	bool could_pay = writes == 0 || frames_per(s, frames, window_ns, max) >= WS_REST_PAYS;
 
 	if (!s->app->cfg.ws_write_adaptive)
 		w = max;
@@ -185,13 +194,6 @@ lws_usec_t ws_rest_tick_us(const struct server *s)
 	if (us > most)
 		us = most;
 	return us < WS_REST_TICK_MIN_US ? WS_REST_TICK_MIN_US : us;
-}
-
-static int64_t due_at(const struct ws_conn *c)
-{
-	const struct server *s = c->srv;
-
-	return c->written_ns + s->write_interval_ns + (s->rest_frames >= 2 ? s->rest_late_ns : 0);
 }
 
 void ws_rest_tick(struct server *s)
