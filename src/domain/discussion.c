@@ -610,20 +610,27 @@ enum err discussion_presence_close_all(struct db *db, const char *at, int *n)
 	" AND (m.room IN (SELECT value FROM json_each(?3))"  \
 	"      OR EXISTS (SELECT 1 FROM json_each(?4) WHERE substr(m.room, 1, length(value)) = value))"
 
-/* Three or more characters: the trigram index (the query quoted as one phrase) up to its mark,
- * and LIKE over the messages stored after it (?7: the query as a LIKE pattern). The two are
- * disjoint, and both fold ASCII case. The text is returned whole: the snippet is cut in C for
- * both, so a hit reads the same before and after it is indexed. */
+/* Three or more characters: the trigram index up to its mark, and LIKE over the messages stored
+ * after it (?7: the query as a LIKE pattern). The two are disjoint, and both fold ASCII case.
+ * The index (detail=none, migration 0008) answers LIKE ?1 from trigrams, and SQLite checks each
+ * candidate against its text. ?1 is the query's longest run without % and _ (LIKE's wildcards,
+ * which FTS5 cannot take escaped); when it is not the whole query, ?8 (= ?7) checks the rest.
+ * A run under three characters has no trigram, and FTS5 then scans its content table, the
+ * messages, whole: hence the bound on rowid, which keeps the two parts disjoint.
+ * The text is returned whole: the snippet is cut in C for both, so a hit reads the same before
+ * and after it is indexed. */
 #define FTS_HITS                                                                                     \
-	" FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1"                    \
+	" FROM (SELECT rowid AS id FROM messages_fts"                                                \
+	"       WHERE text LIKE ?1 AND rowid <= (SELECT indexed_upto FROM search_progress)"          \
 	"       UNION ALL SELECT id FROM messages"                                                   \
 	"       WHERE id > (SELECT indexed_upto FROM search_progress) AND text LIKE ?7 ESCAPE '\\')" \
 	" h JOIN messages m ON m.id = h.id"
+#define FTS_EXACT " AND (?8 IS NULL OR m.text LIKE ?8 ESCAPE '\\')"
 static const char SQL_FTS[] = "SELECT m.id, m.room, u.name, m.text, m.created_at" FTS_HITS
-			      " JOIN users u ON u.id = m.user_id WHERE 1" SEARCH_SCOPE
+			      " JOIN users u ON u.id = m.user_id WHERE 1" SEARCH_SCOPE FTS_EXACT
 			      " ORDER BY m.id DESC LIMIT ?5 OFFSET ?6";
 static const char SQL_FTS_COUNT[] =
-	"SELECT count(*)" FTS_HITS " WHERE 1" SEARCH_SCOPE " AND ?5 >= 0 AND ?6 >= 0";
+	"SELECT count(*)" FTS_HITS " WHERE 1" SEARCH_SCOPE FTS_EXACT " AND ?5 >= 0 AND ?6 >= 0";
 /* Shorter queries: a substring scan (trigrams need three characters). */
 static const char SQL_SCAN[] =
 	"SELECT m.id, m.room, u.name,"
@@ -634,9 +641,10 @@ static const char SQL_SCAN_COUNT[] =
 	"SELECT count(*) FROM messages m WHERE instr(m.text, ?1) > 0" SEARCH_SCOPE
 	" AND ?5 >= 0 AND ?6 >= 0";
 
+/* like: the LIKE pattern of the whole query (FTS only); exact: the same, when term is not. */
 static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *term, const char *like,
-				 const char *room, const char *names, const char *all, int limit,
-				 int64_t offset)
+				 const char *exact, const char *room, const char *names,
+				 const char *all, int limit, int64_t offset)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 
@@ -651,6 +659,8 @@ static sqlite3_stmt *search_stmt(struct db *db, const char *sql, const char *ter
 	sqlite3_bind_int64(st, 6, offset);
 	if (like)
 		sqlite3_bind_text(st, 7, like, -1, SQLITE_STATIC);
+	if (exact)
+		sqlite3_bind_text(st, 8, exact, -1, SQLITE_STATIC);
 	return st;
 }
 
@@ -673,10 +683,32 @@ static char *wrap_escaped(const char *q, char edge, const char *special, char es
 	return out;
 }
 
-/* "q" → "\"q\"" with inner quotes doubled: an FTS5 phrase, never query syntax. */
-static char *fts_phrase(const char *q)
+/* "%run%" for q's longest run of characters without % or _ (the first of equal length), and
+ * whether that run is all of q. FTS5 takes no escapes in a LIKE pattern, so the index can only
+ * look for a run free of them; a run under three characters makes FTS5 scan every message. */
+static char *fts_prefilter(const char *q, bool *whole)
 {
-	return wrap_escaped(q, '"', "\"", '"');
+	size_t n = strlen(q), best = 0, best_len = 0, best_chars = 0;
+	char *out;
+
+	for (size_t i = 0; i <= n; i += strcspn(q + i, "%_") + 1) {
+		size_t len = strcspn(q + i, "%_"), chars = 0;
+
+		for (size_t k = i; k < i + len; k++)
+			chars += ((unsigned char)q[k] & 0xC0) != 0x80; /* as utf8_chars() counts */
+		if (chars > best_chars) {
+			best = i;
+			best_len = len;
+			best_chars = chars;
+		}
+	}
+	*whole = best_len == n;
+	if (!(out = malloc(best_len + 3)))
+		return NULL;
+	out[0] = '%';
+	memcpy(out + 1, q + best, best_len);
+	memcpy(out + 1 + best_len, "%", 2);
+	return out;
 }
 
 /* "q" → "%q%" with %, _ and \ escaped by \: a LIKE pattern for the substring q. */
@@ -697,7 +729,7 @@ static const char *text_or_empty(sqlite3_stmt *st, int col)
 /* About as much text as FTS5's snippet() shows for 16 trigram tokens. */
 #define SNIPPET_CHARS 18
 
-/* Does s start with q (qlen bytes), ASCII case folded as the trigram index and LIKE fold it? */
+/* Does s start with q (qlen bytes), ASCII case folded as LIKE folds it? */
 static bool starts_folded(const char *s, const char *q, size_t qlen)
 {
 	for (size_t i = 0; i < qlen; i++) {
@@ -745,8 +777,9 @@ static void put(struct out *o, const char *s, size_t n)
 }
 
 /* The part of text around the first match of q (q's character count: qchars), every match in
- * it marked 【…】, with … where text was cut; the start of text if q is not found (a case
- * the trigram index folds and ASCII folding does not). off: scratch of MESSAGE_TEXT_MAX + 2. */
+ * it marked 【…】, with … where text was cut; the start of text if q is not found (every hit
+ * passed LIKE, which matches as starts_folded does, so only defensively). off: scratch of
+ * MESSAGE_TEXT_MAX + 2. */
 static void snippet(const char *text, const char *q, size_t qchars, size_t *off, char *dst,
 		    size_t cap)
 {
@@ -788,7 +821,10 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 {
 	size_t qchars = utf8_chars(q);
 	bool fts = qchars >= 3;
-	char *term = fts ? fts_phrase(q) : strdup(q), *like = fts ? like_pattern(q) : NULL;
+	bool whole = true;
+	char *term = fts ? fts_prefilter(q, &whole) : strdup(q),
+	     *like = fts ? like_pattern(q) : NULL;
+	const char *exact = whole ? NULL : like;
 	char *names_text = json_dumps(names, JSON_COMPACT),
 	     *all_text = json_dumps(all, JSON_COMPACT);
 	size_t *off = fts ? malloc((MESSAGE_TEXT_MAX + 2) * sizeof(*off)) : NULL;
@@ -801,15 +837,15 @@ enum err discussion_search(struct db *db, const char *q, const char *room, json_
 	if (!term || (fts && (!like || !off)) || !names_text || !all_text)
 		goto out;
 	r = ERR_DB;
-	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, like, room, names_text,
-			 all_text, limit, offset);
+	st = search_stmt(db, fts ? SQL_FTS_COUNT : SQL_SCAN_COUNT, term, like, exact, room,
+			 names_text, all_text, limit, offset);
 	if (!st)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, like, room, names_text, all_text,
-			 limit, offset);
+	st = search_stmt(db, fts ? SQL_FTS : SQL_SCAN, term, like, exact, room, names_text,
+			 all_text, limit, offset);
 	if (!st)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

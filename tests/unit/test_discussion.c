@@ -1,5 +1,6 @@
 /* domain/discussion and domain/room: messages, history, Q&A, moderation, search, access. */
 #include "testutil.h"
+#include "core/embed.h"
 
 #include "domain/discussion.h"
 #include "domain/room.h"
@@ -334,12 +335,22 @@ static const char *find(struct db *db, const char *q, int64_t *total)
 	return got;
 }
 
-static int64_t fts_count(struct db *db, const char *phrase)
+/* Messages the index alone holds every trigram of s for (detail=none: no positions, so no
+ * phrase queries): "课程思政" → "课程思" AND "程思政". */
+static int64_t fts_count(struct db *db, const char *s)
 {
-	char sql[256];
+	char sql[512], *p = sql;
+	size_t off[64], n = 0;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '\"%s\"'", phrase);
+	for (size_t b = 0; s[b] && n < 63; b++)
+		if (((unsigned char)s[b] & 0xC0) != 0x80)
+			off[n++] = b;
+	off[n] = strlen(s);
+	p += sprintf(p, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '");
+	for (size_t i = 0; i + 3 <= n; i++)
+		p += sprintf(p, "%s\"%.*s\"", i ? " AND " : "", (int)(off[i + 3] - off[i]),
+			     s + off[i]);
+	sprintf(p, "'");
 	return test_int(db, sql);
 }
 
@@ -439,6 +450,14 @@ static void search_snippets(void **state)
 		assert_string_equal(find(&db, "50%折扣", &total), "3:限时【50%折扣】_a");
 		assert_string_equal(find(&db, "扣_a", &total), "3:限时50%折【扣_a】");
 		assert_int_equal(total, 1);
+		/* the index looks for 限时50 (both messages), the wildcard is checked on the text */
+		assert_string_equal(find(&db, "限时50%", &total), "3:【限时50%】折扣_a");
+		assert_int_equal(total, 1);
+		assert_string_equal(find(&db, "限时50_", &total), "");
+		assert_int_equal(total, 0);
+		/* every trigram of the query is in s2, the query is not */
+		assert_string_equal(find(&db, "and mnopqr", &total), "");
+		assert_int_equal(total, 0);
 		/* the second pass reads the same through the index */
 		assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
 	}
@@ -545,6 +564,43 @@ static void search_merge(void **state)
 	db_close(&db);
 }
 
+/* Migration 0008 on a database whose index was filled: the index starts again from an empty
+ * one, every message stays findable meanwhile, and the chore takes all of them up again. */
+static void search_reindex(void **state)
+{
+	const struct embedded_file *m = NULL;
+	struct error e;
+	struct db db;
+	int64_t total;
+	int n;
+	bool dup, more;
+
+	(void)state;
+	for (size_t i = 0; i < EMBED_MIGRATIONS_COUNT; i++)
+		if (strncmp(EMBED_MIGRATIONS[i].name, "0008_", 5) == 0)
+			m = &EMBED_MIGRATIONS[i];
+	assert_non_null(m);
+	fixture(&db);
+	discussion_post(&db, msg("r1", "chat", "线上线下混合式教学", 4), &dup, &e);
+	discussion_post(&db, msg("r2", "chat", "混合式教学案例分享", 4), &dup, &e);
+	assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
+	assert_int_equal(fts_count(&db, "混合式教学"), 2);
+	test_exec(&db, m->data);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
+	assert_int_equal(fts_count(&db, "混合式教学"), 0);
+	assert_string_equal(find(&db, "混合式教学", &total),
+			    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
+	assert_int_equal(total, 2);
+	assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
+	assert_false(more);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 2);
+	assert_int_equal(fts_count(&db, "混合式教学"), 2);
+	assert_string_equal(find(&db, "混合式教学", &total),
+			    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
+	test_exec(&db, "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')");
+	db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +615,8 @@ int main(void)
 		     search_snippets),
 		TEST("discussion-1.9 the chore merges the index's segments as it fills it",
 		     search_merge),
+		TEST("discussion-1.10 migration 0008 rebuilds the index; search finds every message",
+		     search_reindex),
 		TEST("room-1.1 names and who may read, post, moderate", rooms),
 		TEST("discussion-1.6 presence intervals open and close", presence),
 	};
