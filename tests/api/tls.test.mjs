@@ -10,7 +10,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { login, request, runBin, sqlite, startServer, tmpDir } from './helpers.mjs';
+import { login, request, runBin, sqlite, startServer, tmpDir, waitFor } from './helpers.mjs';
 import { startWithConfig } from './chat-helpers.mjs';
 
 // Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
@@ -54,6 +54,7 @@ function keepAlive(server, opts) {
             sock.write(text);
           });
         },
+        write(text) { sock.write(text); }, // more of the request ask() began
         close() { sock.destroy(); },
       });
     });
@@ -358,6 +359,96 @@ describe('answers of several TLS records', () => {
       const used = records.slice(mark);
       assert.ok(bytes > 40 * 1050, `${bytes} bytes`);
       assert.ok(used.length <= Math.ceil(bytes / 4096) + 2, `${bytes} bytes in ${used.length} records (${used.join(' ')})`);
+    } finally {
+      ws.terminate();
+    }
+  });
+});
+
+// A TCP connection to the server as a stream for tls.connect({socket}) whose writes can be held:
+// hold(), then every TLS record written waits (written(n): n of them are), and release() sends
+// them all in one TCP write, so the server finds several records in the socket at once.
+function gatedTcp(server) {
+  const raw = net.connect(server.port, '127.0.0.1');
+  let held = null;
+  const tap = new Duplex({
+    read() {},
+    write(chunk, _enc, cb) {
+      if (held) { held.push(chunk); cb(); } else raw.write(chunk, cb);
+    },
+    final(cb) { raw.end(); cb(); },
+  });
+  raw.on('data', (d) => tap.push(d));
+  raw.on('end', () => tap.push(null));
+  raw.on('error', (e) => tap.destroy(e));
+  return {
+    tap,
+    hold() { held = []; },
+    // Node's TLS merges writes queued behind one another into one record: wait for each.
+    written(n) { return waitFor(() => held.length >= n, { ms: 2000, what: `${n} records written` }); },
+    release() {
+      raw.write(Buffer.concat(held));
+      held = null;
+    },
+  };
+}
+
+// mingshi reads ahead of mbedtls (lws-4.3.5-mbedtls-read-ahead.patch): records that arrive
+// together are read in one go, and the ones after the first must be served without waiting
+// for the network to signal again, or the connection stalls until the client sends more.
+describe('requests of several TLS records that arrive at once', () => {
+  let server;
+  let admin;
+
+  before(async () => {
+    server = await startServer();
+    admin = await login(server, 'admin');
+  });
+  after(async () => { if (server) await server.dispose(); });
+
+  it('an HTTP request written as three records is answered, three times over (TLS 1.2 and 1.3)', async () => {
+    const get = `GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
+    const cuts = [0, 10, get.length - 20, get.length];
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const gate = gatedTcp(server);
+      const conn = await keepAlive(server, { socket: gate.tap, minVersion: version, maxVersion: version });
+      try {
+        for (let i = 0; i < 3; i++) {
+          gate.hold();
+          const answer = conn.ask(get.slice(cuts[0], cuts[1]));
+          await gate.written(1);
+          conn.write(get.slice(cuts[1], cuts[2]));
+          await gate.written(2);
+          conn.write(get.slice(cuts[2], cuts[3]));
+          await gate.written(3);
+          gate.release();
+          const r = await answer;
+          assert.equal(r.status, 200, `${version} ${i}`);
+          assert.equal(JSON.parse(r.body).username, 'admin', `${version} ${i}`);
+        }
+      } finally {
+        conn.close();
+      }
+    }
+  });
+
+  it('ten WebSocket frames in ten records are all answered', async () => {
+    const gate = gatedTcp(server);
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, ['mingshi.v1'], {
+      headers: { Cookie: admin.cookie, Origin: server.origin },
+      createConnection: () => tls.connect({ socket: gate.tap, servername: 'localhost', ca: server.ca }),
+    });
+    try {
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      let pongs = 0;
+      ws.on('message', (data) => { if (JSON.parse(data.toString()).type === 'pong') pongs++; });
+      gate.hold();
+      for (let i = 0; i < 10; i++) {
+        ws.send(JSON.stringify({ type: 'ping' }));
+        await gate.written(i + 1);
+      }
+      gate.release();
+      await waitFor(() => pongs === 10, { ms: 3000, what: `10 pongs (${pongs} so far)` });
     } finally {
       ws.terminate();
     }
