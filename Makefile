@@ -23,7 +23,7 @@ WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-pro
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I$(PREFIX)/include -MMD -MP -g
 LIBS      := $(PREFIX)/lib/libwebsockets.a $(PREFIX)/lib/libmbedtls.a \
              $(PREFIX)/lib/libmbedx509.a $(PREFIX)/lib/libmbedcrypto.a \
-             $(PREFIX)/lib/libsqlite3.a -ljansson -lcsv -lev -lpthread -lm
+             $(PREFIX)/lib/libsqlite3.a $(PREFIX)/lib/libjansson.a -lcsv -lev -lpthread -lm
 
 # User CFLAGS append, never replace (STYLE 9).
 RELEASE_CFLAGS := $(BASEFLAGS) $(WARN) -O2 $(CFLAGS)

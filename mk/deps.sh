@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs and builds what mingshi links against (DESIGN §2), idempotently:
-#   1. Debian packages from bookworm (compiler, cmake, the sqlite3 tool, jansson, cmocka, …);
-#   2. a deb-src entry for trixie, so `apt-get source` can fetch mbedtls 3.6, lws 4.3.5 and
-#      SQLite 3.46.1;
-#   3. those three source packages, verified against the sha256 in Debian's Sources index,
+#   1. Debian packages from bookworm (compiler, cmake, the sqlite3 tool, cmocka, …);
+#   2. a deb-src entry for trixie, so `apt-get source` can fetch mbedtls 3.6, lws 4.3.5,
+#      SQLite 3.46.1 and jansson 2.14;
+#   3. those four source packages, verified against the sha256 in Debian's Sources index,
 #      with Debian's own patches and then ours (mk/patches/) applied;
-#   4. static builds of all three into .deps/prefix.
+#   4. static builds of all four into .deps/prefix.
 # Called by `make deps`; every step checks whether it is already done.
 set -eu
 
@@ -17,9 +17,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 MBEDTLS_VER=3.6.6
 LWS_VER=4.3.5
 SQLITE_VER=3.46.1
+JANSSON_VER=2.14
 # tcl: SQLite's build generates its one-file amalgamation with tclsh.
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch tcl
-          sqlite3 libjansson-dev libcmocka-dev libcsv-dev libev-dev openssl"
+          sqlite3 libcmocka-dev libcsv-dev libev-dev openssl"
 
 say() { printf 'deps: %s\n' "$*"; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -207,6 +208,20 @@ build_sqlite() {
 	cp "$b/sqlite3.h" "$b/sqlite3ext.h" "$prefix/include/"
 }
 
+# jansson, the same version as bookworm's library, built here for one patch of ours: its lexer
+# reads a json_loadb() buffer one byte per call (a function pointer, UTF-8 checks and a
+# one-byte append each), ~3 µs for a 200-byte chat frame; the patch saves runs of plain
+# string characters in one go (docs/ARCHITECTURE.md).
+build_jansson() {
+	unpack jansson "$JANSSON_VER" "$top/mk/patches/jansson-2.14-load-plain-runs.patch"
+	cmake -S "$deps/jansson-$JANSSON_VER" -B "$deps/build/jansson" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+		-DJANSSON_BUILD_SHARED_LIBS=OFF -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
+		-DJANSSON_WITHOUT_TESTS=ON >/dev/null
+	cmake --build "$deps/build/jansson" -j "$jobs" >/dev/null
+	cmake --install "$deps/build/jansson" >/dev/null
+}
+
 # The stamp names the recipe and patches that made .deps, so changing either rebuilds.
 recipe_hash() {
 	cat "$top/mk/deps.sh" "$top"/mk/patches/*.patch | sha256sum | cut -c1-16
@@ -216,7 +231,7 @@ main() {
 	install_packages
 	stamp="$deps/.built-$(recipe_hash)"
 	if [ -f "$stamp" ] && [ -f "$prefix/lib/libwebsockets.a" ] &&
-		[ -f "$prefix/lib/libsqlite3.a" ]; then
+		[ -f "$prefix/lib/libsqlite3.a" ] && [ -f "$prefix/lib/libjansson.a" ]; then
 		return 0
 	fi
 	add_trixie_src
@@ -224,14 +239,17 @@ main() {
 	fetch_source mbedtls "$MBEDTLS_VER"
 	fetch_source libwebsockets "$LWS_VER"
 	fetch_source sqlite3 "$SQLITE_VER"
+	fetch_source jansson "$JANSSON_VER"
 	say "building mbedtls $MBEDTLS_VER"
 	build_mbedtls
 	say "building libwebsockets $LWS_VER"
 	build_lws
 	say "building SQLite $SQLITE_VER"
 	build_sqlite
+	say "building jansson $JANSSON_VER"
+	build_jansson
 	touch "$stamp"
-	say "done: static mbedtls $MBEDTLS_VER, libwebsockets $LWS_VER and SQLite $SQLITE_VER in $prefix"
+	say "done: static mbedtls $MBEDTLS_VER, libwebsockets $LWS_VER, SQLite $SQLITE_VER and jansson $JANSSON_VER in $prefix"
 }
 
 main "$@"
