@@ -8,6 +8,7 @@
 
 #include "core/embed.h"
 #include "core/log.h"
+#include "core/walbuf.h"
 
 /* ---- statement cache ----------------------------------------------------------------- */
 
@@ -162,12 +163,15 @@ static enum err check_readable(struct db *db, struct error *e)
 enum err db_open(struct db *db, const char *path, enum db_mode mode, struct error *e)
 {
 	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	const char *vfs;
 	int rc;
 
 	memset(db, 0, sizeof(*db));
 	flags |= mode == DB_READ_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 				       : SQLITE_OPEN_READWRITE;
-	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	/* the read-write connection writes the WAL: its appends are gathered (core/walbuf.h) */
+	vfs = mode == DB_READ_WRITE && walbuf_register() == SQLITE_OK ? WALBUF_VFS : NULL;
+	rc = sqlite3_open_v2(path, &db->h, flags, vfs);
 	if (rc != SQLITE_OK) {
 		error_set(e, ERR_DB, NULL, "cannot open database %s: %s", path,
 			  db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
