@@ -259,6 +259,7 @@ static enum err fill_new(struct db *db, struct message *m, int64_t id, const cha
 {
 	static const char SQL[] = "SELECT name, role FROM users WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, SQL);
+	size_t n;
 	int rc;
 
 	if (!st)
@@ -271,7 +272,9 @@ static enum err fill_new(struct db *db, struct message *m, int64_t id, const cha
 	}
 	db_done(st);
 	m->id = id;
-	snprintf(m->created_at, sizeof(m->created_at), "%.23s", now);
+	n = strnlen(now, sizeof(m->created_at) - 1);
+	memcpy(m->created_at, now, n);
+	m->created_at[n] = '\0';
 	m->deleted = m->pinned = m->answered = false;
 	m->upvotes = 0;
 	return rc == SQLITE_ROW ? ERR_OK : ERR_DB;
@@ -691,9 +694,10 @@ static char *fts_prefilter(const char *q, bool *whole)
 	size_t n = strlen(q), best = 0, best_len = 0, best_chars = 0;
 	char *out;
 
-	for (size_t i = 0; i <= n; i += strcspn(q + i, "%_") + 1) {
-		size_t len = strcspn(q + i, "%_"), chars = 0;
+	for (size_t i = 0, len; i <= n; i += len + 1) {
+		size_t chars = 0;
 
+		len = strcspn(q + i, "%_");
 		for (size_t k = i; k < i + len; k++)
 			chars += ((unsigned char)q[k] & 0xC0) != 0x80; /* as utf8_chars() counts */
 		if (chars > best_chars) {
