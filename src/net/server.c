@@ -313,6 +313,7 @@ out:
 		ev_loop_destroy(s.loop);
 	}
 	chat_jobs_release(&s);
+	ws_outs_release(&s);
 	hub_free(&s.hub);
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;

@@ -49,6 +49,8 @@ struct server {
 	char web_root[2048];		     /* realpath of cfg.web_dir */
 	void *chat_jobs;		     /* freed chat jobs kept for reuse (net/chat.c) */
 	int chat_jobs_kept;
+	struct ws_out *spare_outs; /* freed queue entries kept for reuse (net/ws.c) */
+	int spare_outs_kept;
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit
