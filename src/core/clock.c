@@ -1,7 +1,6 @@
 /* Time helpers; see clock.h. */
 #include "core/clock.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int64_t clock_now(void)

@@ -217,7 +217,6 @@ void chat_typing(struct ws_conn *c, json_t *msg)
 enum chat_op { OP_SEND, OP_UPVOTE, OP_MODERATE, OP_MUTE };
 
 struct chat_job {
-	struct chat_job *next_kept; /* on the server's list of jobs kept for reuse */
 	enum chat_op op;
 	struct ws_handle *handle; /* the sender, if still connected at completion */
 	struct server *srv;
@@ -310,32 +309,10 @@ static void publish(struct chat_job *j)
 }
 
 /* A job is ~17 KB, 16 KB of it the text buffer of a 4 000-character message. Freed jobs are
- * kept for reuse (up to JOBS_KEPT, service thread only): malloc gave such blocks back to the
+ * kept for reuse (up to CHAT_JOBS_KEPT, core/spares.h): malloc gave such blocks back to the
  * kernel and faulted them in again, ~3 % of a chat message's work. A job is zeroed all but
  * that buffer: calloc's memset of every job, and the fresh pages it touched, were ~7 % of the
  * event loop's time for 120-byte chat messages. */
-#define JOBS_KEPT 256
-
-static void job_free(struct server *s, struct chat_job *j)
-{
-	if (s->chat_jobs_kept >= JOBS_KEPT) {
-		free(j);
-		return;
-	}
-	j->next_kept = s->chat_jobs;
-	s->chat_jobs = j;
-	s->chat_jobs_kept++;
-}
-
-void chat_jobs_release(struct server *s)
-{
-	for (struct chat_job *j = s->chat_jobs, *next; j; j = next) {
-		next = j->next_kept;
-		free(j);
-	}
-	s->chat_jobs = NULL;
-	s->chat_jobs_kept = 0;
-}
 
 static void job_done(void *arg, enum err result)
 {
@@ -356,21 +333,17 @@ static void job_done(void *arg, enum err result)
 			publish(j);
 	}
 	ws_handle_unref(j->handle);
-	job_free(j->srv, j);
+	spares_put(&j->srv->chat_jobs, j);
 }
 
 static struct chat_job *job_new(struct ws_conn *c, enum chat_op op, const struct room_ref *ref)
 {
 	struct server *s = c->srv;
-	struct chat_job *j = s->chat_jobs;
+	struct chat_job *j = spares_take(&s->chat_jobs);
 	size_t text = offsetof(struct chat_job, m.text), after = text + sizeof(j->m.text);
 
-	if (j) {
-		s->chat_jobs = j->next_kept;
-		s->chat_jobs_kept--;
-	} else if (!(j = malloc(sizeof(*j)))) {
+	if (!j && !(j = malloc(sizeof(*j))))
 		return NULL;
-	}
 	memset(j, 0, text);
 	j->m.text[0] = '\0';
 	memset((char *)j + after, 0, sizeof(*j) - after);
@@ -391,7 +364,7 @@ static void job_submit(struct ws_conn *c, struct chat_job *j, const char *client
 		error_set(&e, r, NULL, NULL);
 		ws_send_error(c, &e, client_id, j->ref.name);
 		ws_handle_unref(j->handle);
-		job_free(c->srv, j);
+		spares_put(&c->srv->chat_jobs, j);
 	}
 }
 
@@ -446,7 +419,7 @@ void chat_send(struct ws_conn *c, json_t *msg)
 		return;
 	if (!parse_send(c, msg, j)) {
 		ws_handle_unref(j->handle);
-		job_free(c->srv, j);
+		spares_put(&c->srv->chat_jobs, j);
 		return;
 	}
 	/* only a valid message spends a token */
@@ -454,7 +427,7 @@ void chat_send(struct ws_conn *c, json_t *msg)
 		error_set(&e, ERR_RATE_LIMITED, NULL, "too many messages; slow down");
 		ws_send_error(c, &e, client_id, ref.name);
 		ws_handle_unref(j->handle);
-		job_free(c->srv, j);
+		spares_put(&c->srv->chat_jobs, j);
 		return;
 	}
 	job_submit(c, j, client_id);

@@ -17,7 +17,7 @@ void chat_upvote(struct ws_conn *c, json_t *msg);
 void chat_moderate(struct ws_conn *c, json_t *msg);
 void chat_typing(struct ws_conn *c, json_t *msg);
 
-/* Frees the chat jobs kept for reuse (shutdown, after the last completion has run). */
-void chat_jobs_release(struct server *s);
+/* How many freed chat jobs the server keeps for reuse (struct server chat_jobs). */
+#define CHAT_JOBS_KEPT 256
 
 #endif

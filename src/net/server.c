@@ -268,6 +268,8 @@ int server_run(struct app *app)
 
 	memset(&s, 0, sizeof(s));
 	s.app = app;
+	s.chat_jobs.max = CHAT_JOBS_KEPT;
+	s.ws_outs.max = WS_OUTS_KEPT;
 	ws_adapt(&s, 0, LOAD_WINDOW_NS); /* the starting write interval: 0, or the fixed one */
 	app->server = &s;
 	if (!realpath(app->cfg.web_dir, root) || strlen(root) >= sizeof(s.web_root)) {
@@ -312,8 +314,8 @@ out:
 		ev_check_stop(s.loop, &load_check);
 		ev_loop_destroy(s.loop);
 	}
-	chat_jobs_release(&s);
-	ws_outs_release(&s);
+	spares_release(&s.chat_jobs);
+	spares_release(&s.ws_outs);
 	hub_free(&s.hub);
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/app.h"
+#include "core/spares.h"
 #include "net/hub.h"
 
 /* The most one lws_write() hands to the socket at once (both protocols' tx_packet_size). lws
@@ -47,10 +48,8 @@ struct server {
 	uint64_t adapt_sockets;		     /* sockets written since then */
 	uint32_t adapt_seq;		     /* counts ws_adapt windows */
 	char web_root[2048];		     /* realpath of cfg.web_dir */
-	void *chat_jobs;		     /* freed chat jobs kept for reuse (net/chat.c) */
-	int chat_jobs_kept;
-	struct ws_out *spare_outs; /* freed queue entries kept for reuse (net/ws.c) */
-	int spare_outs_kept;
+	struct spares chat_jobs;	     /* freed chat jobs kept for reuse (net/chat.c) */
+	struct spares ws_outs; /* freed WebSocket queue entries kept for reuse (net/ws.c) */
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit

@@ -48,39 +48,12 @@ void ws_buf_unref(struct ws_buf *b)
 }
 
 /* A queue entry per frame per socket: ten or more per durable message, so freed ones are
- * kept (service thread only) instead of going back to malloc each time. */
-#define SPARE_OUTS_KEPT 4096
-
+ * kept for reuse (up to WS_OUTS_KEPT, core/spares.h) instead of going back to malloc. */
 static struct ws_out *out_new(struct server *s)
 {
-	struct ws_out *o = s->spare_outs;
+	struct ws_out *o = spares_take(&s->ws_outs);
 
-	if (!o)
-		return malloc(sizeof(*o));
-	s->spare_outs = o->next;
-	s->spare_outs_kept--;
-	return o;
-}
-
-static void out_free(struct server *s, struct ws_out *o)
-{
-	if (s->spare_outs_kept >= SPARE_OUTS_KEPT) {
-		free(o);
-		return;
-	}
-	o->next = s->spare_outs;
-	s->spare_outs = o;
-	s->spare_outs_kept++;
-}
-
-void ws_outs_release(struct server *s)
-{
-	for (struct ws_out *o = s->spare_outs, *next; o; o = next) {
-		next = o->next;
-		free(o);
-	}
-	s->spare_outs = NULL;
-	s->spare_outs_kept = 0;
+	return o ? o : malloc(sizeof(*o));
 }
 
 static void queue_clear(struct ws_conn *c)
@@ -90,7 +63,7 @@ static void queue_clear(struct ws_conn *c)
 	for (; o; o = next) {
 		next = o->next;
 		ws_buf_unref(o->buf);
-		out_free(c->srv, o);
+		spares_put(&c->srv->ws_outs, o);
 	}
 	c->out_head = c->out_tail = NULL;
 	c->out_frames = c->out_bytes = 0;
@@ -450,7 +423,7 @@ static void pop_frame(struct ws_conn *c)
 	c->out_frames--;
 	c->out_bytes -= o->buf->len;
 	ws_buf_unref(o->buf);
-	out_free(c->srv, o);
+	spares_put(&c->srv->ws_outs, o);
 }
 
 /* Frames the queue's head frames into buf (after LWS_PRE) while they fit; returns how many. */

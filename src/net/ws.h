@@ -125,8 +125,8 @@ void ws_buf_unref(struct ws_buf *b);
  * rest of it, so that under load several frames share one write. */
 void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent);
 
-/* Frees the queue entries kept for reuse (at shutdown, after the last socket is gone). */
-void ws_outs_release(struct server *s);
+/* How many freed queue entries the server keeps for reuse (struct server ws_outs). */
+#define WS_OUTS_KEPT 4096
 
 /* Serialises v and queues it on c, as a reply. */
 void ws_send_json(struct ws_conn *c, const json_t *v);
