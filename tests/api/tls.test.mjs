@@ -99,6 +99,34 @@ function tappedTcp(server) {
   return { tap, records };
 }
 
+// A TCP connection to the server as a stream for tls.connect({socket}) whose writes can be held:
+// hold(), then every TLS record written waits (written(n): n of them are), and release() sends
+// them all in one TCP write, so the server finds several records in the socket at once.
+function gatedTcp(server) {
+  const raw = net.connect(server.port, '127.0.0.1');
+  let held = null;
+  const tap = new Duplex({
+    read() {},
+    write(chunk, _enc, cb) {
+      if (held) { held.push(chunk); cb(); } else raw.write(chunk, cb);
+    },
+    final(cb) { raw.end(); cb(); },
+  });
+  raw.on('data', (d) => tap.push(d));
+  raw.on('end', () => tap.push(null));
+  raw.on('error', (e) => tap.destroy(e));
+  return {
+    tap,
+    hold() { held = []; },
+    // Node's TLS merges writes queued behind one another into one record: wait for each.
+    written(n) { return waitFor(() => held.length >= n, { ms: 2000, what: `${n} records written` }); },
+    release() {
+      raw.write(Buffer.concat(held));
+      held = null;
+    },
+  };
+}
+
 // Connects, asks GET /healthz, and waits for the session ticket (which TLS 1.3 sends after the
 // handshake). Resolves {reused, protocol, session, answer: {status}}.
 function ticketed(server, opts) {
@@ -275,7 +303,7 @@ describe('protocols and cipher suites', () => {
 // last are sent with MSG_MORE (mk/patches/lws-4.3.5-mbedtls-msg-more.patch) so that they
 // share TCP segments. The last one must push: a record left corked would hold every such
 // answer back by the kernel's 200 ms probe timer, or for good.
-describe('answers of several TLS records', () => {
+describe('answers and requests of several TLS records', () => {
   let server;
   let admin;
 
@@ -363,49 +391,10 @@ describe('answers of several TLS records', () => {
       ws.terminate();
     }
   });
-});
 
-// A TCP connection to the server as a stream for tls.connect({socket}) whose writes can be held:
-// hold(), then every TLS record written waits (written(n): n of them are), and release() sends
-// them all in one TCP write, so the server finds several records in the socket at once.
-function gatedTcp(server) {
-  const raw = net.connect(server.port, '127.0.0.1');
-  let held = null;
-  const tap = new Duplex({
-    read() {},
-    write(chunk, _enc, cb) {
-      if (held) { held.push(chunk); cb(); } else raw.write(chunk, cb);
-    },
-    final(cb) { raw.end(); cb(); },
-  });
-  raw.on('data', (d) => tap.push(d));
-  raw.on('end', () => tap.push(null));
-  raw.on('error', (e) => tap.destroy(e));
-  return {
-    tap,
-    hold() { held = []; },
-    // Node's TLS merges writes queued behind one another into one record: wait for each.
-    written(n) { return waitFor(() => held.length >= n, { ms: 2000, what: `${n} records written` }); },
-    release() {
-      raw.write(Buffer.concat(held));
-      held = null;
-    },
-  };
-}
-
-// mingshi reads ahead of mbedtls (lws-4.3.5-mbedtls-read-ahead.patch): records that arrive
-// together are read in one go, and the ones after the first must be served without waiting
-// for the network to signal again, or the connection stalls until the client sends more.
-describe('requests of several TLS records that arrive at once', () => {
-  let server;
-  let admin;
-
-  before(async () => {
-    server = await startServer();
-    admin = await login(server, 'admin');
-  });
-  after(async () => { if (server) await server.dispose(); });
-
+  // mingshi reads ahead of mbedtls (lws-4.3.5-mbedtls-read-ahead.patch): records that arrive
+  // together are read in one go, and the ones after the first must be served without waiting
+  // for the network to signal again, or the connection stalls until the client sends more.
   it('an HTTP request written as three records is answered, three times over (TLS 1.2 and 1.3)', async () => {
     const get = `GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
     const cuts = [0, 10, get.length - 20, get.length];
