@@ -255,11 +255,10 @@ static enum err check_reply_to(struct db *db, const struct message *m, struct er
 
 /* Completes a freshly stored m the way a read would (the author's name and role, defaults)
  * without reading the row back. */
-static enum err fill_new(struct db *db, struct message *m, int64_t id, const char *now)
+static enum err fill_new(struct db *db, struct message *m, int64_t id)
 {
 	static const char SQL[] = "SELECT name, role FROM users WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, SQL);
-	size_t n;
 	int rc;
 
 	if (!st)
@@ -272,9 +271,6 @@ static enum err fill_new(struct db *db, struct message *m, int64_t id, const cha
 	}
 	db_done(st);
 	m->id = id;
-	n = strnlen(now, sizeof(m->created_at) - 1);
-	memcpy(m->created_at, now, n);
-	m->created_at[n] = '\0';
 	m->deleted = m->pinned = m->answered = false;
 	m->upvotes = 0;
 	return rc == SQLITE_ROW ? ERR_OK : ERR_DB;
@@ -290,7 +286,6 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 		" VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)"
 		" ON CONFLICT (room, user_id, client_id) DO NOTHING";
 	sqlite3_stmt *st;
-	char now[32];
 	int64_t id;
 	int rc;
 
@@ -304,14 +299,15 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 	st = db_stmt(db, SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
-	clock_rfc3339(clock_now(), now, sizeof(now));
+	/* stored as it is formatted: the new message's created_at (a duplicate reads its own) */
+	clock_rfc3339(clock_now(), m->created_at, sizeof(m->created_at));
 	sqlite3_bind_text(st, 1, m->room, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, m->user_id);
 	sqlite3_bind_text(st, 3, m->client_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, m->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, m->reply_to);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->created_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
@@ -319,7 +315,7 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 	if (sqlite3_changes(db->h) == 0)
 		return post_duplicate(db, m, existing_id(db, m), duplicate, e);
 	id = sqlite3_last_insert_rowid(db->h);
-	if (fill_new(db, m, id, now) != ERR_OK)
+	if (fill_new(db, m, id) != ERR_OK)
 		return error_set(e, ERR_DB, NULL, NULL);
 	return ERR_OK;
 }
