@@ -275,10 +275,11 @@ size_t writer_run_batch(struct writer *w)
 
 /* ---- the chore ------------------------------------------------------------------------- */
 
-void writer_set_chore(struct writer *w, writer_chore_fn fn, int64_t every_us)
+void writer_set_chore(struct writer *w, writer_chore_fn fn, void *state, int64_t every_us)
 {
 	pthread_mutex_lock(&w->mu); /* the thread reads these after taking it */
 	w->chore = fn;
+	w->chore_state = state;
 	w->chore_every_us = every_us;
 	w->chore_due = fn != NULL;
 	pthread_cond_signal(&w->cv);
@@ -308,7 +309,7 @@ bool writer_run_chore(struct writer *w, bool force)
 	w->chore_last_us = now;
 	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK)
 		return true; /* logged; due still, tried again after the interval */
-	r = w->chore(&w->db, &more);
+	r = w->chore(&w->db, w->chore_state, &more);
 	rc = r == ERR_OK ? db_exec(&w->db, "COMMIT;") : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
 		log_error("writer: the chore failed (%s; sqlite: %s); it runs again later",

@@ -24,8 +24,9 @@
 typedef enum err (*writer_fn)(struct db *db, void *arg);
 
 /* A chore: the writer's own upkeep (the search index), run in a transaction of its own after
- * a batch's completions are posted, so no ack waits for it. Sets *more when work is left. */
-typedef enum err (*writer_chore_fn)(struct db *db, bool *more);
+ * a batch's completions are posted, so no ack waits for it. Sets *more when work is left.
+ * state is the caller's, given to writer_set_chore(): the chore's memory between runs. */
+typedef enum err (*writer_chore_fn)(struct db *db, void *state, bool *more);
 
 struct writer_job;
 
@@ -50,6 +51,7 @@ struct writer {
 	/* the chore (writer thread only, once started): due after any batch, since a job may
 	 * have made work for it, and run at most every chore_every_us unless it left work */
 	writer_chore_fn chore;
+	void *chore_state;
 	int64_t chore_every_us, chore_last_us;
 	bool chore_due;
 };
@@ -59,9 +61,9 @@ struct writer {
  * thread, which is how unit tests and the command-line tools use it. */
 void writer_init(struct writer *w, struct db *db, struct completions *c, struct metrics *m);
 
-/* Sets the chore (before or after writer_start()). It is due at once: work may be left from
- * the previous run. */
-void writer_set_chore(struct writer *w, writer_chore_fn fn, int64_t every_us);
+/* Sets the chore and its state, borrowed until the writer stops or the chore is set again
+ * (before or after writer_start()). It is due at once: work may be left from the previous run. */
+void writer_set_chore(struct writer *w, writer_chore_fn fn, void *state, int64_t every_us);
 
 /* Runs the chore now if it is due and its interval has passed (or `force`), in its own
  * transaction. Returns true if it ran. For callers without the thread (tests). */

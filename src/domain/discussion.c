@@ -171,16 +171,17 @@ enum err discussion_index(struct db *db, int max, int *indexed, bool *more)
 }
 
 /* Merges the index's segments in steps of DISCUSSION_MERGE_PAGES leaf pages until the work
- * is done or DISCUSSION_MERGE_US have passed (migration 0006 turned FTS5's automerge off).
- * FTS5 tells whether a step did anything only through the change counter: a step that merged
- * nothing adds less than 2 to it. */
-static enum err merge_steps(struct db *db)
+ * is done or DISCUSSION_MERGE_US have passed (migration 0006 turned FTS5's automerge off);
+ * *left: the time ran out first. FTS5 tells whether a step did anything only through the
+ * change counter: a step that merged nothing adds less than 2 to it. */
+static enum err merge_steps(struct db *db, bool *left)
 {
 	static const char SQL[] =
 		"INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?1)";
 	int64_t start = clock_mono_us();
 	enum err r;
 
+	*left = true;
 	do {
 		sqlite3_stmt *st = db_stmt(db, SQL);
 		int before = sqlite3_total_changes(db->h);
@@ -190,18 +191,30 @@ static enum err merge_steps(struct db *db)
 		sqlite3_bind_int(st, 1, DISCUSSION_MERGE_PAGES);
 		if ((r = db_step_done(st)) != ERR_OK)
 			return r;
-		if (sqlite3_total_changes(db->h) - before < 2)
+		if (sqlite3_total_changes(db->h) - before < 2) {
+			*left = false;
 			break;
+		}
 	} while (clock_mono_us() - start < DISCUSSION_MERGE_US);
 	return ERR_OK;
 }
 
-enum err discussion_index_chore(struct db *db, bool *more)
+enum err discussion_index_chore(struct db *db, void *upkeep, bool *more)
 {
+	struct search_upkeep *u = upkeep;
+	enum err r;
+	bool left;
 	int n;
-	enum err r = discussion_index(db, DISCUSSION_INDEX_BATCH, &n, more);
 
-	return r == ERR_OK && n > 0 ? merge_steps(db) : r;
+	if (u->merge_runs > 0) {
+		r = merge_steps(db, &left);
+		u->merge_runs = r == ERR_OK && left ? u->merge_runs - 1 : 0;
+	} else {
+		r = discussion_index(db, DISCUSSION_INDEX_BATCH, &n, &u->index_left);
+		u->merge_runs = r == ERR_OK && n > 0 ? DISCUSSION_MERGE_RUNS : 0;
+	}
+	*more = u->index_left || u->merge_runs > 0;
+	return r;
 }
 
 /* ---- posting ------------------------------------------------------------------------- */

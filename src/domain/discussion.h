@@ -92,21 +92,36 @@ enum err discussion_presence_close_all(struct db *db, const char *at, int *n);
  * many, *more whether messages after the new mark remain. Writer thread, in a transaction. */
 enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
 
-/* The writer's chore (core/writer.h): discussion_index() of up to DISCUSSION_INDEX_BATCH
- * messages, every DISCUSSION_INDEX_EVERY_US while messages arrive. At 10 000 messages/s that is
- * ~1 000 per transaction, where FTS5 costs about half as much per message as in batches of 50.
- * The cap bounds how long one chore holds the writer, and so every ack waiting behind it:
- * 2 000 a time (~15 ms of the core) put the durable benchmark's ack p99.9 at 74-79 ms, 1 000
- * at 44-61 ms with the same throughput; 200 a time cost 8-11 % of it (docs/BENCHMARKS.md). */
+/* The writer's chore (core/writer.h) keeps the search index in short runs of one kind each,
+ * since every ack queued behind a run waits for it:
+ *  - indexing: discussion_index() of up to DISCUSSION_INDEX_BATCH messages, every
+ *    DISCUSSION_INDEX_EVERY_US while messages arrive, at once again while more are waiting.
+ *    At 10 000 messages/s that is ~1 000 per transaction, where FTS5 costs about half as much
+ *    per message as in batches of 50. 2 000 a time put the durable benchmark's ack p99.9 at
+ *    74-79 ms, 1 000 at 44-61 ms with the same throughput; 200 a time cost 8-11 % of it.
+ *  - merging the index's segments (migration 0006 turned FTS5's automerge off): after a run
+ *    that indexed, up to DISCUSSION_MERGE_RUNS runs of DISCUSSION_MERGE_PAGES leaf pages a
+ *    step for up to DISCUSSION_MERGE_US each, until no merge work is left. FTS5's automerge
+ *    did it in quanta of 64 pages per level, a 10-20 ms run every few; steps of 16 pages
+ *    halved the p99.9 of 64.
+ * The same 2 ms of merging used to follow the indexing in its run: ~5 ms in one go where now
+ * ~3, ~1 and ~1 ms wait, a batch of acks committed between them. The benchmark's ack p99
+ * went from ~12.5 to ~9.5 ms at the same throughput (docs/BENCHMARKS.md). */
 #define DISCUSSION_INDEX_BATCH 1000
 #define DISCUSSION_INDEX_EVERY_US 100000
-/* After indexing, the chore merges the index's segments itself, DISCUSSION_MERGE_PAGES leaf
- * pages a step, for up to DISCUSSION_MERGE_US (migration 0006). FTS5's own automerge did it in
- * quanta of 64 pages per level: a 10-20 ms chore every few, which held every queued ack. Steps
- * of 64 pages left the ack p99 where it was; steps of 16 halved its p99.9. */
+#define DISCUSSION_MERGE_RUNS 2
 #define DISCUSSION_MERGE_PAGES 16
-#define DISCUSSION_MERGE_US 2000
-enum err discussion_index_chore(struct db *db, bool *more);
+#define DISCUSSION_MERGE_US 1000
+
+/* What the chore remembers between runs: zeroed before the first. */
+struct search_upkeep {
+	bool index_left; /* the last indexing run left messages for the next */
+	int merge_runs;	 /* merging runs owed before the next indexing run */
+};
+
+/* One run of the chore, as above; upkeep is a struct search_upkeep. Writer thread, in a
+ * transaction. *more: work is left for another run, of either kind. */
+enum err discussion_index_chore(struct db *db, void *upkeep, bool *more);
 
 struct search_hit {
 	int64_t id;

@@ -296,7 +296,8 @@ int server_run(struct app *app)
 	app->end_user_sockets = ws_end_user;
 	app->end_session_sockets = ws_end_session;
 	app->recheck_room_access = ws_recheck_access;
-	writer_set_chore(&app->writer, discussion_index_chore, DISCUSSION_INDEX_EVERY_US);
+	writer_set_chore(&app->writer, discussion_index_chore, &s.search_upkeep,
+			 DISCUSSION_INDEX_EVERY_US);
 	hub_init(&s.hub, app);
 	install_signals(s.ctx);
 	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);
@@ -317,6 +318,7 @@ out:
 	spares_release(&s.chat_jobs);
 	spares_release(&s.ws_outs);
 	hub_free(&s.hub);
+	writer_set_chore(&app->writer, NULL, NULL, 0); /* its state was s's */
 	completions_set_wake(&app->completions, NULL, NULL);
 	app->server = NULL;
 	api_free(app);

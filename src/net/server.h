@@ -10,6 +10,7 @@
 
 #include "core/app.h"
 #include "core/spares.h"
+#include "domain/discussion.h"
 #include "net/hub.h"
 
 /* The most one lws_write() hands to the socket at once (both protocols' tx_packet_size). lws
@@ -50,6 +51,7 @@ struct server {
 	char web_root[2048];		     /* realpath of cfg.web_dir */
 	struct spares chat_jobs;	     /* freed chat jobs kept for reuse (net/chat.c) */
 	struct spares ws_outs; /* freed WebSocket queue entries kept for reuse (net/ws.c) */
+	struct search_upkeep search_upkeep; /* the writer's chore's memory (domain/discussion.h) */
 };
 
 /* Runs the server until SIGTERM or SIGINT, then shuts down cleanly. Returns the process exit

@@ -410,8 +410,12 @@ static void search_index(void **state)
 	assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
 	assert_int_equal(n, 0);
 	assert_false(more);
-	assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
-	assert_false(more);
+	{
+		struct search_upkeep u = { 0 };
+
+		assert_int_equal(discussion_index_chore(&db, &u, &more), ERR_OK);
+		assert_false(more);
+	}
 	/* the index itself is sound (FTS5's own check; tombstones have no index rows, so the
 	 * check against the content table does not apply) */
 	test_exec(&db, "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')");
@@ -529,15 +533,35 @@ static void presence(void **state)
 	db_close(&db);
 }
 
-/* Each chore adds a segment; its merge steps keep them few, and every message stays
- * findable. */
+/* Runs the chore until it leaves no work; returns how many runs that took. */
+static int upkeep_all(struct db *db, struct search_upkeep *u)
+{
+	int runs = 0;
+	bool more;
+
+	do {
+		assert_int_equal(discussion_index_chore(db, u, &more), ERR_OK);
+		runs++;
+	} while (more && runs < 100);
+	assert_false(more);
+	return runs;
+}
+
+static int64_t segments(struct db *db)
+{
+	return test_int(db, "SELECT count(DISTINCT segid) FROM messages_fts_idx");
+}
+
+/* Each indexing run adds a segment; the merging runs after it keep them few, and every
+ * message stays findable. */
 static void search_merge(void **state)
 {
+	struct search_upkeep u = { 0 };
 	char id[32], text[96];
 	struct error e;
 	struct db db;
 	int64_t total;
-	bool dup, more;
+	bool dup;
 
 	(void)state;
 	fixture(&db);
@@ -548,13 +572,14 @@ static void search_merge(void **state)
 			assert_int_equal(discussion_post(&db, msg(id, "chat", text, 4), &dup, &e),
 					 ERR_OK);
 		}
-		assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
-		assert_false(more);
+		/* one indexing run, then one or two merging runs (DISCUSSION_MERGE_RUNS) */
+		assert_in_range(upkeep_all(&db, &u), 2, 1 + DISCUSSION_MERGE_RUNS);
+		assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"),
+				 5 * (round + 1));
 	}
-	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 150);
 	/* 30 segments written (FTS5 alone would keep them all: crisismerge is 32), merged 8 at
 	 * a time: at most 7 left on each of two levels */
-	assert_in_range(test_int(&db, "SELECT count(DISTINCT segid) FROM messages_fts_idx"), 1, 14);
+	assert_in_range(segments(&db), 1, 14);
 	assert_int_equal(fts_count(&db, "教研合并测试"), 150);
 	assert_int_equal(fts_count(&db, "第29轮"), 5);
 	find(&db, "教研合并测试", &total);
@@ -564,11 +589,78 @@ static void search_merge(void **state)
 	db_close(&db);
 }
 
-/* Migration 0008 on a database whose index was filled: the index starts again from an empty
- * one, every message stays findable meanwhile, and the chore takes all of them up again. */
+/* Indexing and merging take turns, a run of one kind at a time (each its own transaction
+ * in the writer, with batches of acks between them): a backlog is indexed
+ * DISCUSSION_INDEX_BATCH messages a run, and merging waits for the run after. */
+static void search_upkeep_turns(void **state)
+{
+	static const int64_t marks[] = { 1000, 1000, 2000, 2000, 2500, 2500 };
+	struct search_upkeep u = { 0 };
+	char id[32], text[96];
+	struct error e;
+	struct db db;
+	bool dup, more;
+
+	(void)state;
+	fixture(&db);
+	test_exec(&db, "BEGIN");
+	for (int i = 0; i < 2500; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		snprintf(text, sizeof(text), "轮流索引与合并 %d", i);
+		assert_int_equal(discussion_post(&db, msg(id, "chat", text, 4), &dup, &e), ERR_OK);
+	}
+	test_exec(&db, "COMMIT");
+	/* index, merge (nothing yet: one segment), index, merge, index, merge: done */
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		assert_int_equal(discussion_index_chore(&db, &u, &more), ERR_OK);
+		assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"),
+				 marks[i]);
+		assert_int_equal(segments(&db), (int64_t)(i / 2 + 1));
+		assert_int_equal(more, i + 1 < sizeof(marks) / sizeof(marks[0]));
+	}
+	/* nothing new: an indexing run that finds nothing owes no merging */
+	assert_int_equal(discussion_index_chore(&db, &u, &more), ERR_OK);
+	assert_false(more);
+	assert_int_equal(u.merge_runs, 0);
+	/* five more small segments make eight: the indexing run that writes the eighth leaves
+	 * them for the merging run after it, which makes them one */
+	for (int round = 0; round < 5; round++) {
+		snprintf(id, sizeof(id), "r%d", round);
+		assert_int_equal(
+			discussion_post(&db, msg(id, "chat", "轮流索引与合并 又一条", 4), &dup, &e),
+			ERR_OK);
+		assert_int_equal(discussion_index_chore(&db, &u, &more), ERR_OK);
+		assert_true(more);
+		assert_int_equal(segments(&db), 4 + round);
+		if (round < 4)
+			upkeep_all(&db, &u);
+	}
+	assert_int_equal(u.merge_runs, DISCUSSION_MERGE_RUNS);
+	upkeep_all(&db, &u);
+	assert_int_equal(segments(&db), 1);
+	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 2505);
+	assert_int_equal(fts_count(&db, "轮流索引与合并"), 2505);
+	test_exec(&db, "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')");
+	db_close(&db);
+}
+
+static const struct embedded_file *migration(const char *prefix)
+{
+	for (size_t i = 0; i < EMBED_MIGRATIONS_COUNT; i++)
+		if (strncmp(EMBED_MIGRATIONS[i].name, prefix, strlen(prefix)) == 0)
+			return &EMBED_MIGRATIONS[i];
+	fail_msg("no migration %s", prefix);
+	return NULL;
+}
+
+/* Migration 0008 (detail=none) on a database whose index was filled: the index starts again
+ * from an empty one, every message stays findable meanwhile, and the chore takes all of them
+ * up again. */
 static void search_reindex(void **state)
 {
-	const struct embedded_file *m = NULL;
+	static const char *const redo[] = { "0008_" };
+	static const char DOCSIZE[] =
+		"SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts_docsize'";
 	struct error e;
 	struct db db;
 	int64_t total;
@@ -576,28 +668,29 @@ static void search_reindex(void **state)
 	bool dup, more;
 
 	(void)state;
-	for (size_t i = 0; i < EMBED_MIGRATIONS_COUNT; i++)
-		if (strncmp(EMBED_MIGRATIONS[i].name, "0008_", 5) == 0)
-			m = &EMBED_MIGRATIONS[i];
-	assert_non_null(m);
 	fixture(&db);
 	discussion_post(&db, msg("r1", "chat", "线上线下混合式教学", 4), &dup, &e);
 	discussion_post(&db, msg("r2", "chat", "混合式教学案例分享", 4), &dup, &e);
 	assert_int_equal(discussion_index(&db, 100, &n, &more), ERR_OK);
 	assert_int_equal(fts_count(&db, "混合式教学"), 2);
-	test_exec(&db, m->data);
-	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
-	assert_int_equal(fts_count(&db, "混合式教学"), 0);
-	assert_string_equal(find(&db, "混合式教学", &total),
-			    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
-	assert_int_equal(total, 2);
-	assert_int_equal(discussion_index_chore(&db, &more), ERR_OK);
-	assert_false(more);
-	assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 2);
-	assert_int_equal(fts_count(&db, "混合式教学"), 2);
-	assert_string_equal(find(&db, "混合式教学", &total),
-			    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
-	test_exec(&db, "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')");
+	for (size_t i = 0; i < sizeof(redo) / sizeof(redo[0]); i++) {
+		struct search_upkeep u = { 0 };
+
+		test_exec(&db, migration(redo[i])->data);
+		assert_int_equal(test_int(&db, DOCSIZE), 1);
+		assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 0);
+		assert_int_equal(fts_count(&db, "混合式教学"), 0);
+		assert_string_equal(find(&db, "混合式教学", &total),
+				    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
+		assert_int_equal(total, 2);
+		upkeep_all(&db, &u);
+		assert_int_equal(test_int(&db, "SELECT indexed_upto FROM search_progress"), 2);
+		assert_int_equal(fts_count(&db, "混合式教学"), 2);
+		assert_string_equal(find(&db, "混合式教学", &total),
+				    "2:【混合式教学】案例分享|1:线上线下【混合式教学】");
+		test_exec(&db,
+			  "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')");
+	}
 	db_close(&db);
 }
 
@@ -617,6 +710,9 @@ int main(void)
 		     search_merge),
 		TEST("discussion-1.10 migration 0008 rebuilds the index; search finds every message",
 		     search_reindex),
+		TEST("discussion-1.11 the chore indexes and merges in turns, a run of one kind at a "
+		     "time",
+		     search_upkeep_turns),
 		TEST("room-1.1 names and who may read, post, moderate", rooms),
 		TEST("discussion-1.6 presence intervals open and close", presence),
 	};

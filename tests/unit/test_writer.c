@@ -419,8 +419,9 @@ static int chore_runs;
 static bool chore_fails;
 
 /* Copies up to two rows of t not yet in copied; fails (after writing) when told to. */
-static enum err copy_chore(struct db *db, bool *more)
+static enum err copy_chore(struct db *db, void *state, bool *more)
 {
+	assert_ptr_equal(state, &chore_runs); /* the state writer_set_chore() was given */
 	chore_runs++;
 	if (db_exec(db, "INSERT INTO copied SELECT v FROM t"
 			" WHERE v > (SELECT coalesce(max(v), 0) FROM copied) ORDER BY v LIMIT 2") !=
@@ -445,7 +446,7 @@ static void chore_writer(struct writer *w, struct completions *c, struct metrics
 	metrics_init(m);
 	completions_init(c);
 	writer_init(w, &db, c, m);
-	writer_set_chore(w, copy_chore, every_us);
+	writer_set_chore(w, copy_chore, &chore_runs, every_us);
 }
 
 /* The chore runs in a transaction of its own: due at start, not again before its interval

@@ -176,41 +176,59 @@ const runBatch = db.transaction((ops) => {
   }
 });
 
-// The search index, as mingshi's writer chore fills it: in a transaction of its own, at most
-// every 100 ms while messages arrive, up to 1 000 ids at a time, moving the same mark.
+// The search index, as mingshi's writer chore keeps it (domain/discussion.h): runs of one kind
+// each, every one a transaction of its own. Indexing: at most every 100 ms while messages
+// arrive (at once again while more wait), up to 1 000 ids at a time, moving the same mark.
 const INDEX_EVERY_MS = 100;
 const INDEX_BATCH = 1000;
+// Merging (migration 0006 turned FTS5's automerge off): after a run that indexed, up to two
+// runs of 16 leaf pages a step for up to 1 ms each, until a step merges nothing (it then adds
+// < 2 changes).
+const MERGE_RUNS = 2;
+const MERGE_BUDGET_NS = 1000000n;
 let indexTimer = null;
 let indexLast = 0;
+let indexLeft = false;
+let mergeRuns = 0;
 function indexSoon(delay = Math.max(0, indexLast + INDEX_EVERY_MS - Date.now())) {
   if (!indexTimer) indexTimer = setTimeout(indexChore, delay);
 }
-// Then, as mingshi's chore does (migration 0006 turned FTS5's automerge off), the segments are
-// merged 16 leaf pages a step for up to 2 ms; a step that merged nothing adds < 2 changes.
-const MERGE_BUDGET_NS = 2000000n;
-function mergeSteps() {
+// true: the time ran out before the merge work did
+const mergeSteps = db.transaction(() => {
   const start = process.hrtime.bigint();
   do {
     const before = sql.totalChanges.get();
     sql.mergeStep.run();
-    if (sql.totalChanges.get() - before < 2) break;
+    if (sql.totalChanges.get() - before < 2) return false;
   } while (process.hrtime.bigint() - start < MERGE_BUDGET_NS);
-}
+  return true;
+});
+// [indexed, more left]
 const indexBatch = db.transaction(() => {
   const from = sql.indexedUpto.get();
   const to = sql.indexUpto.get(from, from, INDEX_BATCH);
-  if (to <= from) return false;
+  if (to <= from) return [0, false];
   const added = sql.indexAdd.run(from, to).changes;
   sql.indexMark.run(to);
-  if (added > 0) mergeSteps();
-  return sql.indexMore.get(to) === 1;
+  return [added, sql.indexMore.get(to) === 1];
 });
 function indexChore() {
   indexTimer = null;
   indexLast = Date.now();
-  let more = false;
-  try { more = indexBatch.immediate(); } catch (err) { console.error('peer: indexing failed:', err.message); more = true; }
-  if (more) indexSoon(0);
+  try {
+    if (mergeRuns > 0) {
+      mergeRuns = mergeSteps.immediate() ? mergeRuns - 1 : 0;
+    } else {
+      const [added, left] = indexBatch.immediate();
+      indexLeft = left;
+      mergeRuns = added > 0 ? MERGE_RUNS : 0;
+    }
+  } catch (err) {
+    console.error('peer: indexing failed:', err.message);
+    indexSoon();
+    return;
+  }
+  if (indexLeft || mergeRuns > 0) indexSoon(0);
 }
 
 function flush() {
