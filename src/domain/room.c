@@ -98,10 +98,11 @@ static const struct room_kind KINDS[] = {
 bool room_parse(const char *name, struct room_ref *out)
 {
 	const char *colon = name ? strchr(name, ':') : NULL;
+	size_t len = name ? strlen(name) : 0;
 	char *end;
 	long long id;
 
-	if (!colon || strlen(name) > ROOM_NAME_MAX || colon[1] < '1' || colon[1] > '9')
+	if (!colon || len > ROOM_NAME_MAX || colon[1] < '1' || colon[1] > '9')
 		return false;
 	id = strtoll(colon + 1, &end, 10);
 	if (*end || id <= 0 || end - (colon + 1) > 15)
@@ -111,7 +112,9 @@ bool room_parse(const char *name, struct room_ref *out)
 		    !strncmp(KINDS[i].prefix, name, (size_t)(colon - name))) {
 			out->kind = &KINDS[i];
 			out->id = id;
-			snprintf(out->name, sizeof(out->name), "%s:%lld", KINDS[i].prefix, id);
+			/* canonical as it stands: a known prefix, then digits without a leading
+			 * zero or sign (formatting it again was ~0.5 % of a chat message) */
+			memcpy(out->name, name, len + 1);
 			return true;
 		}
 	}

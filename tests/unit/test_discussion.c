@@ -484,6 +484,17 @@ static void rooms(void **state)
 	assert_false(room_parse("lobby:1", &ref));
 	assert_false(room_parse("studio:1x", &ref));
 	assert_false(room_parse(NULL, &ref));
+	/* only the canonical spelling is a room: the name is kept as given */
+	assert_false(room_parse("studio: 1", &ref));
+	assert_false(room_parse("studio:+1", &ref));
+	assert_false(room_parse("studio:-1", &ref));
+	assert_false(room_parse("studio:1 ", &ref));
+	assert_false(room_parse("Studio:1", &ref));
+	assert_false(room_parse("studio:1:2", &ref));
+	assert_false(room_parse("studio:1234567890123456", &ref));
+	assert_true(room_parse("studio:123456789012345", &ref));
+	assert_int_equal(ref.id, 123456789012345LL);
+	assert_string_equal(ref.name, "studio:123456789012345");
 	fixture(&db);
 	assert_true(room_parse("studio:1", &ref));
 	static const struct {
