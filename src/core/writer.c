@@ -300,7 +300,7 @@ static int64_t chore_wait_us(const struct writer *w, int64_t now)
 bool writer_run_chore(struct writer *w, bool force)
 {
 	int64_t now = clock_mono_us();
-	bool more = false;
+	enum chore_next next = CHORE_DONE;
 	enum err r;
 	int rc;
 
@@ -309,7 +309,7 @@ bool writer_run_chore(struct writer *w, bool force)
 	w->chore_last_us = now;
 	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK)
 		return true; /* logged; due still, tried again after the interval */
-	r = w->chore(&w->db, w->chore_state, &more);
+	r = w->chore(&w->db, w->chore_state, &next);
 	rc = r == ERR_OK ? db_exec(&w->db, "COMMIT;") : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
 		log_error("writer: the chore failed (%s; sqlite: %s); it runs again later",
@@ -317,12 +317,12 @@ bool writer_run_chore(struct writer *w, bool force)
 			  sqlite3_errmsg(w->db.h));
 		if (!sqlite3_get_autocommit(w->db.h))
 			db_exec(&w->db, "ROLLBACK;");
-		more = true;
+		next = CHORE_LATER;
 	}
 	access_settle(w);
-	w->chore_due = more;
-	if (more && r == ERR_OK && rc == SQLITE_OK)
-		w->chore_last_us = 0; /* work left: go on after the next batch */
+	w->chore_due = next != CHORE_DONE;
+	if (next == CHORE_SOON)
+		w->chore_last_us = 0; /* go on after the next batch */
 	return true;
 }
 

@@ -23,10 +23,17 @@
  * its arg for done() to read; it must not touch lws or service-thread state. */
 typedef enum err (*writer_fn)(struct db *db, void *arg);
 
+/* When a chore wants its next run. */
+enum chore_next {
+	CHORE_DONE,  /* nothing left: due again after the next batch, once its interval passed */
+	CHORE_SOON,  /* work left: after the next batch, or at once when the queue is idle */
+	CHORE_LATER, /* work left that can wait: once its interval has passed, batch or not */
+};
+
 /* A chore: the writer's own upkeep (the search index), run in a transaction of its own after
- * a batch's completions are posted, so no ack waits for it. Sets *more when work is left.
+ * a batch's completions are posted, so no ack waits for it. Sets *next.
  * state is the caller's, given to writer_set_chore(): the chore's memory between runs. */
-typedef enum err (*writer_chore_fn)(struct db *db, void *state, bool *more);
+typedef enum err (*writer_chore_fn)(struct db *db, void *state, enum chore_next *next);
 
 struct writer_job;
 

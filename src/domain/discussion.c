@@ -199,7 +199,7 @@ static enum err merge_steps(struct db *db, bool *left)
 	return ERR_OK;
 }
 
-enum err discussion_index_chore(struct db *db, void *upkeep, bool *more)
+enum err discussion_index_chore(struct db *db, void *upkeep, enum chore_next *next)
 {
 	struct search_upkeep *u = upkeep;
 	enum err r;
@@ -209,11 +209,18 @@ enum err discussion_index_chore(struct db *db, void *upkeep, bool *more)
 	if (u->merge_runs > 0) {
 		r = merge_steps(db, &left);
 		u->merge_runs = r == ERR_OK && left ? u->merge_runs - 1 : 0;
+		u->merge_left = r != ERR_OK || left;
 	} else {
 		r = discussion_index(db, DISCUSSION_INDEX_BATCH, &n, &u->index_left);
-		u->merge_runs = r == ERR_OK && n > 0 ? DISCUSSION_MERGE_RUNS : 0;
+		if (r == ERR_OK && n > 0)
+			u->merge_runs = DISCUSSION_MERGE_RUNS;
+		else if (r == ERR_OK && u->merge_left) /* nothing new: tidy up meanwhile */
+			r = merge_steps(db, &u->merge_left);
 	}
-	*more = u->index_left || u->merge_runs > 0;
+	if (u->index_left || u->merge_runs > 0)
+		*next = CHORE_SOON;
+	else
+		*next = u->merge_left ? CHORE_LATER : CHORE_DONE;
 	return r;
 }
 

@@ -417,9 +417,10 @@ static void access_epoch_moves(void **state)
 
 static int chore_runs;
 static bool chore_fails;
+static bool chore_later; /* copy_chore has work that can wait when nothing is left to copy */
 
 /* Copies up to two rows of t not yet in copied; fails (after writing) when told to. */
-static enum err copy_chore(struct db *db, void *state, bool *more)
+static enum err copy_chore(struct db *db, void *state, enum chore_next *next)
 {
 	assert_ptr_equal(state, &chore_runs); /* the state writer_set_chore() was given */
 	chore_runs++;
@@ -429,7 +430,10 @@ static enum err copy_chore(struct db *db, void *state, bool *more)
 		return ERR_DB;
 	if (chore_fails)
 		return ERR_DB;
-	*more = test_int(db, "SELECT count(*) FROM t WHERE v > (SELECT max(v) FROM copied)") > 0;
+	if (test_int(db, "SELECT count(*) FROM t WHERE v > (SELECT max(v) FROM copied)") > 0)
+		*next = CHORE_SOON;
+	else
+		*next = chore_later ? CHORE_LATER : CHORE_DONE;
 	return ERR_OK;
 }
 
@@ -441,6 +445,7 @@ static void chore_writer(struct writer *w, struct completions *c, struct metrics
 
 	chore_runs = 0;
 	chore_fails = false;
+	chore_later = false;
 	open_file_db(&db, dir, path, cap);
 	test_exec(&db, "CREATE TABLE copied(v INTEGER NOT NULL) STRICT");
 	metrics_init(m);
@@ -487,6 +492,33 @@ static void chore_runs_apart(void **state)
 	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 4);
 	assert_int_equal(chore_runs, 5);
 	writer_stop(&w);
+	writer_close(&w);
+	completions_destroy(&c);
+	test_db_remove(dir, path);
+}
+
+/* Work that can wait (CHORE_LATER): the chore is due again once its interval has passed,
+ * with no batch to make it due; done (CHORE_DONE), it waits for a batch. */
+static void chore_later_waits_interval(void **state)
+{
+	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
+	struct completions c;
+	struct metrics m;
+	struct writer w;
+
+	(void)state;
+	chore_writer(&w, &c, &m, dir, path, sizeof(path), 50 * 1000); /* 50 ms */
+	chore_later = true;
+	assert_true(writer_run_chore(&w, false));  /* due at start */
+	assert_false(writer_run_chore(&w, false)); /* later: not before its interval */
+	usleep(60 * 1000);
+	assert_true(writer_run_chore(&w, false)); /* and then without any batch */
+	chore_later = false;
+	usleep(60 * 1000);
+	assert_true(writer_run_chore(&w, false)); /* still due from the run before */
+	usleep(60 * 1000);
+	assert_false(writer_run_chore(&w, false)); /* done: waits for a batch */
+	assert_int_equal(chore_runs, 3);
 	writer_close(&w);
 	completions_destroy(&c);
 	test_db_remove(dir, path);
@@ -543,6 +575,8 @@ int main(void)
 		TEST("writer-1.9 the chore: its own transaction, its interval, work left, failure",
 		     chore_runs_apart),
 		TEST("writer-1.10 with the thread, a due chore runs when idle", chore_runs_idle),
+		TEST("writer-1.11 a chore whose work can wait runs again after its interval",
+		     chore_later_waits_interval),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }

@@ -183,13 +183,14 @@ const INDEX_EVERY_MS = 100;
 const INDEX_BATCH = 1000;
 // Merging (migration 0006 turned FTS5's automerge off): after a run that indexed, up to two
 // runs of 16 leaf pages a step for up to 1 ms each, until a step merges nothing (it then adds
-// < 2 changes).
+// < 2 changes). Merge work still left is done by the next indexing run that finds nothing.
 const MERGE_RUNS = 2;
 const MERGE_BUDGET_NS = 1000000n;
 let indexTimer = null;
 let indexLast = 0;
 let indexLeft = false;
 let mergeRuns = 0;
+let mergeLeft = false;
 function indexSoon(delay = Math.max(0, indexLast + INDEX_EVERY_MS - Date.now())) {
   if (!indexTimer) indexTimer = setTimeout(indexChore, delay);
 }
@@ -217,11 +218,13 @@ function indexChore() {
   indexLast = Date.now();
   try {
     if (mergeRuns > 0) {
-      mergeRuns = mergeSteps.immediate() ? mergeRuns - 1 : 0;
+      mergeLeft = mergeSteps.immediate();
+      mergeRuns = mergeLeft ? mergeRuns - 1 : 0;
     } else {
       const [added, left] = indexBatch.immediate();
       indexLeft = left;
-      mergeRuns = added > 0 ? MERGE_RUNS : 0;
+      if (added > 0) mergeRuns = MERGE_RUNS;
+      else if (mergeLeft) mergeLeft = mergeSteps.immediate();
     }
   } catch (err) {
     console.error('peer: indexing failed:', err.message);
@@ -229,6 +232,7 @@ function indexChore() {
     return;
   }
   if (indexLeft || mergeRuns > 0) indexSoon(0);
+  else if (mergeLeft) indexSoon();
 }
 
 function flush() {
