@@ -56,7 +56,8 @@ struct writer {
 	struct completions *completions;
 	struct metrics *metrics;
 	/* the chore (writer thread only, once started): due after any batch, since a job may
-	 * have made work for it, and run at most every chore_every_us unless it left work */
+	 * have made work for it, and run at most every chore_every_us unless it answered
+	 * CHORE_SOON; after CHORE_LATER it stays due without a batch */
 	writer_chore_fn chore;
 	void *chore_state;
 	int64_t chore_every_us, chore_last_us;
