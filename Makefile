@@ -62,7 +62,8 @@ $(NODE_OK): tests/package.json tests/package-lock.json
 
 bench-deps: $(BENCH_OK)
 
-$(BENCH_OK): mk/bench-deps.sh tests/bench/package.json tests/bench/package-lock.json
+# After $(DEPS_OK): both call apt-get, which refuses to run twice at once (make -j).
+$(BENCH_OK): mk/bench-deps.sh tests/bench/package.json tests/bench/package-lock.json | $(DEPS_OK)
 	mk/bench-deps.sh
 	@touch $@
 
