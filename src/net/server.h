@@ -48,6 +48,8 @@ struct server {
 	uint64_t adapt_frames, adapt_writes; /* the counters at the last ws_adapt */
 	uint64_t adapt_sockets;		     /* sockets written since then */
 	uint32_t adapt_seq;		     /* counts ws_adapt windows */
+	uint32_t adapt_settled;		     /* windows since the interval last changed */
+	double adapt_loads[4];		     /* their loads, the last WS_LOAD_WINDOWS (ws.c) */
 	char web_root[2048];		     /* realpath of cfg.web_dir */
 	struct spares chat_jobs;	     /* freed chat jobs kept for reuse (net/chat.c) */
 	struct spares ws_outs; /* freed WebSocket queue entries kept for reuse (net/ws.c) */

@@ -136,9 +136,21 @@ static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
  * (a room's messages further apart than it), resting only delays, and the interval halves.
  * The upper bound was half the loop's time until resting by count made each interval cheaper:
  * then one fan-out run in three settled at 0 or 2 ms at 45-50 % load, one frame a write, at a
- * fifth fewer deliveries per CPU-second; at 0.4 it settles at 16-32 ms, 2-3 frames a write. */
-#define WS_LOAD_HIGH 0.4
+ * fifth fewer deliveries per CPU-second; at 0.4 it settles at 16-32 ms, 2-3 frames a write.
+ * One window's load is noisy: at 100 000 deliveries/s a loop ~33 % busy at 32 ms showed
+ * windows of 0.41-0.48 now and then, alone or two or three together, and each such spike
+ * doubled the interval for good (64 ms was nearly as busy, inside the band), which doubled
+ * fan-out's p99. So the interval grows on the mean of the last WS_LOAD_WINDOWS windows (or on
+ * one window above WS_LOAD_URGENT: a real overload is met at once), and shrinks on that mean
+ * too; a busy window whose longer interval would pay holds the interval rather than
+ * shrinking it for not paying yet. The first window after a change counts for nothing:
+ * halving makes every socket that rested past the new interval due at once, doubling leaves
+ * the ones just written idle, and those windows' loads (0.49 after 50 -> 25 ms, 0.22 after
+ * 25 -> 50) swung the interval back and forth. */
+#define WS_LOAD_HIGH 0.45
 #define WS_LOAD_LOW 0.25
+#define WS_LOAD_URGENT 0.65
+#define WS_LOAD_WINDOWS 4
 #define WS_INTERVAL_MIN_NS 2000000
 #define WS_REST_PAYS 1.5
 
@@ -165,6 +177,38 @@ static void rest_by_count(struct server *s, uint64_t frames, int64_t window_ns, 
 	s->rest_late_ns = gap < max - s->write_interval_ns ? gap : max - s->write_interval_ns;
 }
 
+/* The mean load of the last WS_LOAD_WINDOWS windows at the current interval, this one
+ * included and the change's own not counted; -1 until there are that many. */
+static double steady_load(struct server *s, double load)
+{
+	uint32_t n = s->adapt_settled; /* windows at this interval before this one */
+	double sum = 0;
+
+	if (n == 0)
+		return -1;
+	s->adapt_loads[(n - 1) % WS_LOAD_WINDOWS] = load;
+	if (n < WS_LOAD_WINDOWS)
+		return -1;
+	for (int i = 0; i < WS_LOAD_WINDOWS; i++)
+		sum += s->adapt_loads[i];
+	return sum / WS_LOAD_WINDOWS;
+}
+
+/* The interval below w: half of it, 0 under the minimum, and from the cap the step the
+ * doublings took before it (64 ms under a 100 ms cap, not 50: the steps stay 2 ms × 2^k). */
+static int64_t shorter(int64_t w, int64_t max)
+{
+	int64_t step = WS_INTERVAL_MIN_NS;
+
+	if (w < 2 * WS_INTERVAL_MIN_NS)
+		return 0;
+	if (w < max)
+		return w / 2;
+	while (step * 2 < max)
+		step *= 2;
+	return step;
+}
+
 void ws_adapt(struct server *s, double load, int64_t window_ns)
 {
 	struct metrics *m = &s->app->metrics;
@@ -173,14 +217,23 @@ void ws_adapt(struct server *s, double load, int64_t window_ns)
 		 writes = m->ws_writes - s->adapt_writes;
 	bool pays = writes == 0 || (double)frames >= WS_REST_PAYS * (double)writes;
 	bool could_pay = writes == 0 || frames_per(s, frames, window_ns, max) >= WS_REST_PAYS;
+	bool settled = s->adapt_settled > 0;
+	double steady = steady_load(s, load);
+	bool busy = load > WS_LOAD_HIGH, grow = w == 0 || pays || could_pay;
+	bool high = load > WS_LOAD_URGENT || steady > WS_LOAD_HIGH;
+	bool low = steady >= 0 && steady < WS_LOAD_LOW;
 
 	if (!s->app->cfg.ws_write_adaptive)
 		w = max;
-	else if (load > WS_LOAD_HIGH && (w == 0 || pays || could_pay))
+	else if (!settled)
+		; /* the change's own window */
+	else if (high && grow)
 		w = w < WS_INTERVAL_MIN_NS ? WS_INTERVAL_MIN_NS : w * 2;
-	else if (load < WS_LOAD_LOW || !pays)
-		w = w / 2 < WS_INTERVAL_MIN_NS ? 0 : w / 2;
-	s->write_interval_ns = w > max ? max : w;
+	else if (low || (!pays && !(busy && grow)))
+		w = shorter(w, max);
+	w = w > max ? max : w;
+	s->adapt_settled = w == s->write_interval_ns ? s->adapt_settled + 1 : 0;
+	s->write_interval_ns = w;
 	rest_by_count(s, frames, window_ns, max);
 	s->adapt_frames = m->ws_frames_out;
 	s->adapt_writes = m->ws_writes;

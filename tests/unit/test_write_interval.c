@@ -45,6 +45,24 @@ static void window(struct fixture *f, double load, uint64_t frames, uint64_t wri
 	window_to(f, load, frames, writes, writes);
 }
 
+/* The interval set to ms as if it had held for a window already (the change's own window
+ * decides nothing). */
+static void at_interval(struct fixture *f, int64_t ms)
+{
+	f->srv.write_interval_ns = ms * MS;
+	f->srv.adapt_settled = 1;
+}
+
+/* Two windows: the first after a change decides nothing, so a step takes two. */
+static void step(struct fixture *f, double load, uint64_t frames, uint64_t writes, uint64_t sockets)
+{
+	int64_t before = f->srv.write_interval_ns;
+
+	window_to(f, load, frames, writes, sockets);
+	assert_int_equal(f->srv.write_interval_ns, before); /* the change's own window */
+	window_to(f, load, frames, writes, sockets);
+}
+
 static void grows_with_load(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -52,26 +70,55 @@ static void grows_with_load(void **state)
 	(void)state;
 	window(f, 0.0, 0, 0);
 	assert_int_equal(f->srv.write_interval_ns, 0); /* a quiet loop: nothing rests */
-	window(f, 0.35, 1000, 1000);
+	for (int i = 0; i < 6; i++)
+		window(f, 0.44, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 0); /* below the upper bound */
 	window(f, 0.9, 1000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 2 * MS); /* busy: the minimum first */
+	assert_int_equal(f->srv.write_interval_ns, 2 * MS); /* overloaded: the minimum at once */
 	int64_t expect[] = { 4, 8, 16, 32, 64, 100, 100 };  /* doubling while resting pays */
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-		window(f, 0.8, 5000, 1000);
+		step(f, 0.8, 5000, 1000, 1000);
 		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
 	}
 	assert_int_equal(f->app.metrics.ws_write_interval_ns, 100 * MS);
 	assert_true(f->app.metrics.loop_load == 0.8);
-	window(f, 0.3, 5000, 1000); /* inside the band: kept */
+	for (int i = 0; i < 6; i++)
+		window(f, 0.3, 5000, 1000); /* inside the band: kept */
 	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
-	window(f, 0.2, 5000, 1000); /* below it: halved, down to 0 under the minimum */
-	assert_int_equal(f->srv.write_interval_ns, 50 * MS);
-	for (int i = 0; i < 4; i++)
-		window(f, 0.1, 100, 100);
-	assert_int_equal(f->srv.write_interval_ns, 3125000);
-	window(f, 0.1, 100, 100);
-	assert_int_equal(f->srv.write_interval_ns, 0);
+	for (int i = 0; i < 3; i++)
+		window(f, 0.24, 5000, 1000); /* the last four windows' mean: 0.255 */
+	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	window(f, 0.24, 5000, 1000); /* 0.24, below the band: shorter, the cap's step to 64 ms */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	int64_t down[] = { 32, 16, 8, 4, 2, 0 }; /* one frame a write: shorter every step */
+	for (size_t i = 0; i < sizeof(down) / sizeof(down[0]); i++) {
+		step(f, 0.1, 100, 100, 100);
+		assert_int_equal(f->srv.write_interval_ns, down[i] * MS);
+	}
+}
+
+/* Spikes of load do not grow it, nor dips shrink it: the mean of four windows does (or one
+ * window of a real overload). */
+static void holds_through_spikes(void **state)
+{
+	struct fixture *f = fixture(true);
+	double loads[] = { 0.33, 0.48, 0.47, 0.46, 0.30, 0.20, 0.22, 0.30, 0.6, 0.35, 0.30, 0.30 };
+
+	(void)state;
+	at_interval(f, 32);
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		window_to(f, loads[i], 3200, 1000, 1000);
+		assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	}
+	for (int i = 0; i < 3; i++)
+		window_to(f, 0.46, 3200, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.42 of the last four */
+	window_to(f, 0.46, 3200, 1000, 1000);		     /* now 0.46: busy for four windows */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	window_to(f, 0.7, 6400, 1000, 1000); /* the change's own window, even this busy */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	window_to(f, 0.7, 6400, 1000, 1000); /* over WS_LOAD_URGENT: at once */
+	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
 }
 
 static void halves_when_it_does_not_pay(void **state)
@@ -79,18 +126,26 @@ static void halves_when_it_does_not_pay(void **state)
 	struct fixture *f = fixture(true);
 
 	(void)state;
-	for (int i = 0; i < 5; i++)
-		window(f, 0.9, 4000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
-	/* still busy, but 1.2 frames per write: the rest only delays, so it shrinks */
-	window(f, 0.9, 1200, 1000);
+	at_interval(f, 32);
+	/* still busy, but 1.2 frames per write, and no longer interval would pay (1.2 frames a
+	 * window per socket): the rest only delays, so it shrinks */
+	window_to(f, 0.9, 1200, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
-	window(f, 0.4, 1400, 1000);
+	step(f, 0.4, 1400, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 8 * MS);
-	window(f, 0.9, 1500, 1000); /* 1.5 frames per write pays again */
+	step(f, 0.9, 1500, 1000, 1000); /* 1.5 frames per write pays again */
 	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
-	window(f, 0.9, 0, 0); /* a window without writes says nothing against it */
+	step(f, 0.9, 0, 0, 0); /* a window without writes says nothing against it */
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	/* busy windows, not paying at 32 ms, but a longer interval would: held, not shrunk,
+	 * until the mean of four windows says busy */
+	window_to(f, 0.5, 1000, 1000, 500);
+	for (int i = 0; i < 3; i++) {
+		window_to(f, 0.47, 1000, 1000, 500);
+		assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	}
+	window_to(f, 0.47, 1000, 1000, 500);
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
 }
 
 /* 100 messages/s to a room of 1 000 (fan-out at 100 000 deliveries/s): at 2 ms each write
@@ -102,23 +157,25 @@ static void grows_toward_paying(void **state)
 	struct fixture *f = fixture(true);
 
 	(void)state;
-	window_to(f, 0.9, 10000, 10000, 1000); /* from 0: the minimum */
+	step(f, 0.9, 10000, 10000, 1000); /* from 0: the minimum */
 	assert_int_equal(f->srv.write_interval_ns, 2 * MS);
 	int64_t expect[] = { 4, 8, 16, 32, 64, 100 };
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-		window_to(f, 0.9, 10000, 10000, 1000); /* one frame a write: not paying yet */
+		step(f, 0.9, 10000, 10000, 1000); /* one frame a write: not paying yet */
 		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
 	}
-	window_to(f, 0.45, 10000, 1000, 1000); /* inside the band, 10 frames a write: kept */
+	for (int i = 0; i < 5; i++)
+		window_to(f, 0.45, 10000, 1000,
+			  1000); /* inside the band, 10 frames a write: kept */
 	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
 	/* 1.4 frames a window to each socket: under 1.5 a write even at the cap */
 	window_to(f, 0.9, 1400, 1000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 50 * MS);
-	window_to(f, 0.9, 1400, 1400, 1400);
-	assert_int_equal(f->srv.write_interval_ns, 25 * MS);
-	/* busy and not paying at 25 ms, but 2 frames a window per socket pay at 100 ms */
-	window_to(f, 0.9, 2000, 2000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 50 * MS);
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	step(f, 0.9, 1400, 1400, 1400);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	/* busy and not paying at 32 ms, but 2 frames a window per socket pay at 100 ms */
+	step(f, 0.9, 2000, 2000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
 }
 
 static void capped_and_fixed(void **state)
@@ -197,12 +254,12 @@ static void counts_frames_per_interval(void **state)
 	(void)state;
 	/* 100 messages/s to a room of 1 000, two frames a write: kept at 16 ms (inside the band);
 	 * 10 frames a socket per 100 ms window, 1.6 per interval: every 2nd frame, a gap of 10 ms */
-	f->srv.write_interval_ns = 16 * MS;
+	at_interval(f, 16);
 	window_to(f, 0.3, 10000, 5000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
 	assert_int_equal(f->srv.rest_frames, 2);
 	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
-	window_to(f, 0.9, 10000, 5000, 1000); /* busy: 32 ms, 3.2 frames: every 3rd */
+	window_to(f, 0.9, 10000, 5000, 1000); /* overloaded: 32 ms, 3.2 frames: every 3rd */
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	assert_int_equal(f->srv.rest_frames, 3);
 	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
@@ -215,16 +272,16 @@ static void counts_frames_per_interval(void **state)
 	window_to(f, 0.3, 0, 0, 0); /* no writes: by time alone */
 	assert_int_equal(f->srv.rest_frames, 0);
 	/* at the cap no frame waits past ws_write_interval_ms */
-	f->srv.write_interval_ns = 100 * MS;
+	at_interval(f, 100);
 	window_to(f, 0.9, 10000, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
 	assert_int_equal(f->srv.rest_frames, 10);
 	assert_int_equal(f->srv.rest_late_ns, 0);
-	f->srv.write_interval_ns = 90 * MS;
+	at_interval(f, 90);
 	window_to(f, 0.3, 10000, 1000, 1000); /* 9 frames, a gap of 10 ms: 10 ms to the cap */
 	assert_int_equal(f->srv.rest_frames, 9);
 	assert_int_equal(f->srv.rest_late_ns, 10 * MS);
-	f->srv.write_interval_ns = 95 * MS;
+	at_interval(f, 95);
 	window_to(f, 0.3, 10000, 1000, 1000); /* 9.5 frames: 10, but only 5 ms to the cap */
 	assert_int_equal(f->srv.rest_frames, 10);
 	assert_int_equal(f->srv.rest_late_ns, 5 * MS);
@@ -329,7 +386,8 @@ static void unsteady_frames_wait_a_gap_more(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST("write-interval-1.1 0 while the loop is at most 40 % busy, then doubling to the cap",
+		TEST("write-interval-1.1 0 while the loop is at most 45 % busy, then doubling to the "
+		     "cap; back in steps of 2 ms × 2^k",
 		     grows_with_load),
 		TEST("write-interval-1.2 halved when resting carries under 1.5 frames per write",
 		     halves_when_it_does_not_pay),
@@ -349,6 +407,9 @@ int main(void)
 		TEST("write-interval-1.8 resting by count: an unsteady socket waits the interval and "
 		     "a gap, a reply not at all",
 		     unsteady_frames_wait_a_gap_more),
+		TEST("write-interval-1.9 the mean of four windows moves it, not a spike or a dip; "
+		     "the change's own window decides nothing",
+		     holds_through_spikes),
 	};
 	return cmocka_run_group_tests_name("write-interval", tests, NULL, NULL);
 }
