@@ -151,6 +151,8 @@ static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
 #define WS_LOAD_LOW 0.25
 #define WS_LOAD_URGENT 0.65
 #define WS_LOAD_WINDOWS 4
+_Static_assert(sizeof(((struct server *)0)->adapt_loads) == WS_LOAD_WINDOWS * sizeof(double),
+	       "server.h sizes adapt_loads for WS_LOAD_WINDOWS");
 #define WS_INTERVAL_MIN_NS 2000000
 #define WS_REST_PAYS 1.5
 
