@@ -63,6 +63,20 @@ static void step(struct fixture *f, double load, uint64_t frames, uint64_t write
 	window_to(f, load, frames, writes, sockets);
 }
 
+/* Five windows: the change's own, then four for the mean, which alone moves an interval of
+ * 32 ms or more. */
+static void long_step(struct fixture *f, double load, uint64_t frames, uint64_t writes,
+		      uint64_t sockets)
+{
+	int64_t before = f->srv.write_interval_ns;
+
+	for (int i = 0; i < 4; i++) {
+		window_to(f, load, frames, writes, sockets);
+		assert_int_equal(f->srv.write_interval_ns, before);
+	}
+	window_to(f, load, frames, writes, sockets);
+}
+
 static void grows_with_load(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -75,21 +89,40 @@ static void grows_with_load(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 0); /* below the upper bound */
 	window(f, 0.9, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 2 * MS); /* overloaded: the minimum at once */
-	int64_t expect[] = { 4, 8, 16, 32, 64, 100, 100 };  /* doubling while resting pays */
+	int64_t expect[] = { 4, 8, 16, 32 };		    /* doubling while resting pays */
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		step(f, 0.8, 5000, 1000, 1000);
 		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
 	}
+	int64_t longer[] = { 64, 100, 100 }; /* from 32 ms on, on four windows' mean */
+	for (size_t i = 0; i < sizeof(longer) / sizeof(longer[0]); i++) {
+		long_step(f, 0.8, 5000, 1000, 1000);
+		assert_int_equal(f->srv.write_interval_ns, longer[i] * MS);
+	}
 	assert_int_equal(f->app.metrics.ws_write_interval_ns, 100 * MS);
 	assert_true(f->app.metrics.loop_load == 0.8);
 	for (int i = 0; i < 6; i++)
-		window(f, 0.3, 5000, 1000); /* inside the band: kept */
+		window(f, 0.4, 5000, 1000); /* inside the band beyond 32 ms (0.35-0.6): kept */
 	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	for (int i = 0; i < 2; i++)
+		window(f, 0.33, 5000, 1000); /* the last four windows' mean: 0.365 */
+	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	window(f, 0.33, 5000, 1000); /* 0.3475, below the band: shorter, the cap's step to 64 ms */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	long_step(f, 0.3, 5000, 1000, 1000); /* 0.3 at 64 ms: back to 32 */
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	for (int i = 0; i < 6; i++)
+		window(f, 0.3, 5000, 1000); /* at 32 ms the band is 0.25-0.6 again */
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	for (int i = 0; i < 3; i++)
 		window(f, 0.24, 5000, 1000); /* the last four windows' mean: 0.255 */
-	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
-	window(f, 0.24, 5000, 1000); /* 0.24, below the band: shorter, the cap's step to 64 ms */
-	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	window(f, 0.24, 5000, 1000); /* 0.24, below the band */
+	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
+	long_step(f, 0.24, 5000, 1000, 1000); /* a mean under the band shrinks at any interval */
+	assert_int_equal(f->srv.write_interval_ns, 8 * MS);
+	f->srv.write_interval_ns = 64 * MS; /* as if it had just changed to 64 ms */
+	f->srv.adapt_settled = 0;
 	int64_t down[] = { 32, 16, 8, 4, 2, 0 }; /* one frame a write: shorter every step */
 	for (size_t i = 0; i < sizeof(down) / sizeof(down[0]); i++) {
 		step(f, 0.1, 100, 100, 100);
@@ -97,12 +130,40 @@ static void grows_with_load(void **state)
 	}
 }
 
-/* Spikes of load do not grow it, nor dips shrink it: the mean of four windows does (or one
- * window of a real overload). */
+/* Spikes of load do not grow it, nor dips shrink it: the mean of four windows does (or, under
+ * 32 ms, one window of a real overload). */
 static void holds_through_spikes(void **state)
 {
 	struct fixture *f = fixture(true);
 	double loads[] = { 0.33, 0.48, 0.47, 0.46, 0.30, 0.20, 0.22, 0.30, 0.6, 0.35, 0.30, 0.30 };
+
+	(void)state;
+	at_interval(f, 16);
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		window_to(f, loads[i], 1600, 1000, 1000);
+		assert_int_equal(f->srv.write_interval_ns, 16 * MS);
+	}
+	for (int i = 0; i < 3; i++)
+		window_to(f, 0.46, 1600, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 16 * MS); /* mean 0.42 of the last four */
+	window_to(f, 0.46, 1600, 1000, 1000);		     /* now 0.46: busy for four windows */
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	at_interval(f, 8);
+	window_to(f, 0.7, 1600, 1000, 1000); /* over WS_LOAD_URGENT: at once */
+	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
+	window_to(f, 0.7, 1600, 1000, 1000); /* the change's own window, even this busy */
+	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
+	window_to(f, 0.7, 1600, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+}
+
+/* From 32 ms on, a longer interval doubles the wait people see for little less load: one
+ * window never grows it, nor a mean in 0.45-0.6 (fan-out at 100 000 deliveries/s on a slow
+ * host); a mean over 0.6 does, and beyond 32 ms a mean under 0.35 brings it back. */
+static void long_intervals_need_a_busier_loop(void **state)
+{
+	struct fixture *f = fixture(true);
+	double loads[] = { 0.9, 0.5, 0.5, 0.5, 0.55, 0.58, 0.59, 0.5, 0.7, 0.3, 0.3, 0.3 };
 
 	(void)state;
 	at_interval(f, 32);
@@ -111,14 +172,15 @@ static void holds_through_spikes(void **state)
 		assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	}
 	for (int i = 0; i < 3; i++)
-		window_to(f, 0.46, 3200, 1000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.42 of the last four */
-	window_to(f, 0.46, 3200, 1000, 1000);		     /* now 0.46: busy for four windows */
+		window_to(f, 0.7, 3200, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.6 of the last four */
+	window_to(f, 0.7, 3200, 1000, 1000);		     /* 0.7 */
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
-	window_to(f, 0.7, 6400, 1000, 1000); /* the change's own window, even this busy */
+	long_step(f, 0.36, 6400, 1000, 1000); /* inside the band at 64 ms: kept */
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
-	window_to(f, 0.7, 6400, 1000, 1000); /* over WS_LOAD_URGENT: at once */
-	assert_int_equal(f->srv.write_interval_ns, 100 * MS);
+	for (int i = 0; i < 3; i++)
+		window_to(f, 0.34, 6400, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.345 */
 }
 
 static void halves_when_it_does_not_pay(void **state)
@@ -139,12 +201,12 @@ static void halves_when_it_does_not_pay(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	/* busy windows, not paying at 32 ms, but a longer interval would: held, not shrunk,
 	 * until the mean of four windows says busy */
-	window_to(f, 0.5, 1000, 1000, 500);
+	window_to(f, 0.62, 1000, 1000, 500);
 	for (int i = 0; i < 3; i++) {
-		window_to(f, 0.47, 1000, 1000, 500);
+		window_to(f, 0.62, 1000, 1000, 500);
 		assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	}
-	window_to(f, 0.47, 1000, 1000, 500);
+	window_to(f, 0.62, 1000, 1000, 500);
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
 }
 
@@ -161,7 +223,10 @@ static void grows_toward_paying(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 2 * MS);
 	int64_t expect[] = { 4, 8, 16, 32, 64, 100 };
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-		step(f, 0.9, 10000, 10000, 1000); /* one frame a write: not paying yet */
+		if (expect[i] <= 32) /* one frame a write: not paying yet */
+			step(f, 0.9, 10000, 10000, 1000);
+		else
+			long_step(f, 0.9, 10000, 10000, 1000);
 		assert_int_equal(f->srv.write_interval_ns, expect[i] * MS);
 	}
 	for (int i = 0; i < 5; i++)
@@ -174,7 +239,7 @@ static void grows_toward_paying(void **state)
 	step(f, 0.9, 1400, 1400, 1400);
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 	/* busy and not paying at 32 ms, but 2 frames a window per socket pay at 100 ms */
-	step(f, 0.9, 2000, 2000, 1000);
+	long_step(f, 0.9, 2000, 2000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
 }
 
@@ -410,6 +475,9 @@ int main(void)
 		TEST("write-interval-1.9 the mean of four windows moves it, not a spike or a dip; "
 		     "the change's own window decides nothing",
 		     holds_through_spikes),
+		TEST("write-interval-1.10 from 32 ms on it grows only on a mean over 60 %, and "
+		     "beyond, shrinks on one under 35 %",
+		     long_intervals_need_a_busier_loop),
 	};
 	return cmocka_run_group_tests_name("write-interval", tests, NULL, NULL);
 }
