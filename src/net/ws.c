@@ -147,20 +147,24 @@ static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
  * halving makes every socket that rested past the new interval due at once, doubling leaves
  * the ones just written idle, and those windows' loads (0.49 after 50 -> 25 ms, 0.22 after
  * 25 -> 50) swung the interval back and forth.
- * From WS_INTERVAL_LONG_NS on, a longer interval buys little and costs what people notice: at
- * 100 000 deliveries/s a loop ~30 % busy at 32 ms was ~20 % busy at 64 ms, at 400 000/s 47 %
- * and 42 %, while the p99 doubled (26 -> 55 ms, 34 -> 64 ms). With the host running a quarter
- * slower, the 0.45 bound or one window over 0.65 took the interval from 32 to 64 or 100 ms,
- * where the load then sat inside the band: (a)'s p99 at 100 000/s was 57-121 ms in four runs
- * of six instead of 25-35. So from that interval on, it grows only on the mean of four windows
- * over WS_LOAD_HIGH_LONG (one window alone never), and beyond it, it shrinks on a mean under
- * WS_LOAD_LOW_LONG. */
+ * From WS_INTERVAL_LONG_NS on, a longer interval costs what people notice: the p99 doubles
+ * (fan-out at 100 000 deliveries/s: 26 -> 55 ms at 32 and 64 ms, the loop 30 % and 20 % busy).
+ * With the host running a quarter slower, the 0.45 bound or one window over 0.65 took the
+ * interval from 32 to 64 or 100 ms, where the load then sat inside the band: (a)'s p99 at
+ * 100 000/s was 57-121 ms in four runs of six instead of 25-35. So from that interval on it
+ * grows only on the mean of four windows (one window alone never), and for a socket whose
+ * frames come slower than WS_FLOOD_FRAMES per 32 ms only on a mean over WS_LOAD_HIGH_LONG,
+ * a loop near saturation; beyond it, it shrinks on a mean under WS_LOAD_LOW_LONG. A room
+ * flooding its sockets faster than that (400 000/s: 400 messages/s, 13 per 32 ms; no one
+ * reads them one by one) keeps the usual bounds: there the writes saved are what keeps the
+ * loop at a third of its time instead of a half (32 ms cost 25 % more CPU than 64-100 ms). */
 #define WS_LOAD_HIGH 0.45
 #define WS_LOAD_LOW 0.25
 #define WS_LOAD_URGENT 0.65
 #define WS_INTERVAL_LONG_NS 32000000
 #define WS_LOAD_HIGH_LONG 0.6
 #define WS_LOAD_LOW_LONG 0.35
+#define WS_FLOOD_FRAMES 6.0
 #define WS_LOAD_WINDOWS 4
 _Static_assert(sizeof(((struct server *)0)->adapt_loads) == WS_LOAD_WINDOWS * sizeof(double),
 	       "server.h sizes adapt_loads for WS_LOAD_WINDOWS");
@@ -232,12 +236,13 @@ void ws_adapt(struct server *s, double load, int64_t window_ns)
 	bool could_pay = writes == 0 || frames_per(s, frames, window_ns, max) >= WS_REST_PAYS;
 	bool settled = s->adapt_settled > 0;
 	double steady = steady_load(s, load);
-	bool long_now = w >= WS_INTERVAL_LONG_NS;
+	bool flood = frames_per(s, frames, window_ns, WS_INTERVAL_LONG_NS) >= WS_FLOOD_FRAMES;
+	bool past = w >= WS_INTERVAL_LONG_NS;
 	bool busy = load > WS_LOAD_HIGH, grow = w == 0 || pays || could_pay;
-	bool high = long_now ? steady > WS_LOAD_HIGH_LONG
-			     : load > WS_LOAD_URGENT || steady > WS_LOAD_HIGH;
-	bool low =
-		steady >= 0 && steady < (w > WS_INTERVAL_LONG_NS ? WS_LOAD_LOW_LONG : WS_LOAD_LOW);
+	bool high = past ? steady > (flood ? WS_LOAD_HIGH : WS_LOAD_HIGH_LONG)
+			 : load > WS_LOAD_URGENT || steady > WS_LOAD_HIGH;
+	bool low = steady >= 0 &&
+		   steady < (w > WS_INTERVAL_LONG_NS && !flood ? WS_LOAD_LOW_LONG : WS_LOAD_LOW);
 
 	if (!s->app->cfg.ws_write_adaptive)
 		w = max;

@@ -157,9 +157,10 @@ static void holds_through_spikes(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 }
 
-/* From 32 ms on, a longer interval doubles the wait people see for little less load: one
- * window never grows it, nor a mean in 0.45-0.6 (fan-out at 100 000 deliveries/s on a slow
- * host); a mean over 0.6 does, and beyond 32 ms a mean under 0.35 brings it back. */
+/* From 32 ms on, a longer interval doubles the wait people see: one window never grows it,
+ * nor, for sockets getting under 6 frames per 32 ms, a mean in 0.45-0.6 (fan-out at 100 000
+ * deliveries/s on a slow host: 100 messages/s, 3.2 per 32 ms); a mean over 0.6 does, and beyond
+ * 32 ms a mean under 0.35 brings it back. */
 static void long_intervals_need_a_busier_loop(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -181,6 +182,25 @@ static void long_intervals_need_a_busier_loop(void **state)
 	for (int i = 0; i < 3; i++)
 		window_to(f, 0.34, 6400, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.345 */
+}
+
+/* A room flooding its sockets (400 messages/s: 12.8 frames per 32 ms) keeps the usual bounds
+ * past 32 ms: a mean over 0.45 grows it, and only one under 0.25 shrinks it. */
+static void floods_rest_longer(void **state)
+{
+	struct fixture *f = fixture(true);
+
+	(void)state;
+	at_interval(f, 32);
+	for (int i = 0; i < 3; i++)
+		window_to(f, 0.47, 40000, 3000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	window_to(f, 0.47, 40000, 3000, 1000); /* four windows' mean 0.47 */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	long_step(f, 0.3, 40000, 1500, 1000); /* a calm room would go back to 32 ms here */
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	window_to(f, 0.3, 4000, 1500, 1000); /* the room slows to 1.3 per 32 ms: 0.3 < 0.35 */
+	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
 }
 
 static void halves_when_it_does_not_pay(void **state)
@@ -475,9 +495,12 @@ int main(void)
 		TEST("write-interval-1.9 the mean of four windows moves it, not a spike or a dip; "
 		     "the change's own window decides nothing",
 		     holds_through_spikes),
-		TEST("write-interval-1.10 from 32 ms on it grows only on a mean over 60 %, and "
-		     "beyond, shrinks on one under 35 %",
+		TEST("write-interval-1.10 from 32 ms on a slower room's grows only on a mean over "
+		     "60 %, and beyond, shrinks on one under 35 %",
 		     long_intervals_need_a_busier_loop),
+		TEST("write-interval-1.11 a room of over 6 frames per 32 ms a socket keeps the "
+		     "45 % / 25 % bounds past 32 ms",
+		     floods_rest_longer),
 	};
 	return cmocka_run_group_tests_name("write-interval", tests, NULL, NULL);
 }
