@@ -156,8 +156,8 @@ static bool write_due(const struct ws_conn *c, int64_t now, bool arriving)
  * frames come slower than WS_FLOOD_FRAMES per 32 ms only on a mean over WS_LOAD_HIGH_LONG,
  * a loop near saturation; beyond it, it shrinks on a mean under WS_LOAD_LOW_LONG. A room
  * flooding its sockets faster than that (400 000/s: 400 messages/s, 13 per 32 ms; no one
- * reads them one by one) keeps the usual bounds: there the writes saved are what keeps the
- * loop at a third of its time instead of a half (32 ms cost 25 % more CPU than 64-100 ms). */
+ * reads them one by one) keeps the usual bounds: there the writes saved are what the loop
+ * needs (at 400 000/s, 32-64 ms took 25 % more CPU than 64-100 ms). */
 #define WS_LOAD_HIGH 0.45
 #define WS_LOAD_LOW 0.25
 #define WS_LOAD_URGENT 0.65

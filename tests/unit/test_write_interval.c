@@ -495,8 +495,8 @@ int main(void)
 		TEST("write-interval-1.9 the mean of four windows moves it, not a spike or a dip; "
 		     "the change's own window decides nothing",
 		     holds_through_spikes),
-		TEST("write-interval-1.10 from 32 ms on a slower room's grows only on a mean over "
-		     "60 %, and beyond, shrinks on one under 35 %",
+		TEST("write-interval-1.10 past 32 ms a slower room's interval grows only on a mean "
+		     "over 60 % and shrinks on one under 35 %",
 		     long_intervals_need_a_busier_loop),
 		TEST("write-interval-1.11 a room of over 6 frames per 32 ms a socket keeps the "
 		     "45 % / 25 % bounds past 32 ms",
