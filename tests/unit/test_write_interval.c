@@ -77,6 +77,31 @@ static void long_step(struct fixture *f, double load, uint64_t frames, uint64_t 
 	window_to(f, load, frames, writes, sockets);
 }
 
+/* Windows of these loads, each socket written once a window, none of which moves the
+ * interval from ms. */
+static void holds(struct fixture *f, const double *loads, size_t n, uint64_t frames, int64_t ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		window_to(f, loads[i], frames, 1000, 1000);
+		assert_int_equal(f->srv.write_interval_ns, ms * MS);
+	}
+}
+
+/* Four windows of one load: the first three keep the interval, the fourth makes the mean of
+ * four and moves it to to_ms. */
+static void fourth_moves(struct fixture *f, double load, uint64_t frames, uint64_t writes,
+			 int64_t to_ms)
+{
+	int64_t before = f->srv.write_interval_ns;
+
+	for (int i = 0; i < 3; i++) {
+		window_to(f, load, frames, writes, 1000);
+		assert_int_equal(f->srv.write_interval_ns, before);
+	}
+	window_to(f, load, frames, writes, 1000);
+	assert_int_equal(f->srv.write_interval_ns, to_ms * MS);
+}
+
 static void grows_with_load(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -139,15 +164,8 @@ static void holds_through_spikes(void **state)
 
 	(void)state;
 	at_interval(f, 16);
-	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
-		window_to(f, loads[i], 1600, 1000, 1000);
-		assert_int_equal(f->srv.write_interval_ns, 16 * MS);
-	}
-	for (int i = 0; i < 3; i++)
-		window_to(f, 0.46, 1600, 1000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 16 * MS); /* mean 0.42 of the last four */
-	window_to(f, 0.46, 1600, 1000, 1000);		     /* now 0.46: busy for four windows */
-	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
+	holds(f, loads, sizeof(loads) / sizeof(loads[0]), 1600, 16);
+	fourth_moves(f, 0.46, 1600, 1000, 32); /* means 0.3525, 0.38, 0.42, then 0.46 */
 	at_interval(f, 8);
 	window_to(f, 0.7, 1600, 1000, 1000); /* over WS_LOAD_URGENT: at once */
 	assert_int_equal(f->srv.write_interval_ns, 16 * MS);
@@ -168,19 +186,14 @@ static void long_intervals_need_a_busier_loop(void **state)
 
 	(void)state;
 	at_interval(f, 32);
-	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
-		window_to(f, loads[i], 3200, 1000, 1000);
-		assert_int_equal(f->srv.write_interval_ns, 32 * MS);
-	}
-	for (int i = 0; i < 3; i++)
-		window_to(f, 0.7, 3200, 1000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.6 of the last four */
-	window_to(f, 0.7, 3200, 1000, 1000);		     /* 0.7 */
-	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
+	holds(f, loads, sizeof(loads) / sizeof(loads[0]), 3200, 32);
+	fourth_moves(f, 0.7, 3200, 1000, 64); /* means 0.4, 0.5, 0.6, then 0.7 */
 	long_step(f, 0.36, 6400, 1000, 1000); /* inside the band at 64 ms: kept */
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		window_to(f, 0.34, 6400, 1000, 1000);
+	assert_int_equal(f->srv.write_interval_ns, 64 * MS); /* means 0.355, 0.35 */
+	window_to(f, 0.34, 6400, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS); /* mean 0.345 */
 }
 
@@ -192,12 +205,8 @@ static void floods_rest_longer(void **state)
 
 	(void)state;
 	at_interval(f, 32);
-	for (int i = 0; i < 3; i++)
-		window_to(f, 0.47, 40000, 3000, 1000);
-	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
-	window_to(f, 0.47, 40000, 3000, 1000); /* four windows' mean 0.47 */
-	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
-	long_step(f, 0.3, 40000, 1500, 1000); /* a calm room would go back to 32 ms here */
+	fourth_moves(f, 0.47, 40000, 3000, 64); /* four windows' mean 0.47 */
+	long_step(f, 0.3, 40000, 1500, 1000);	/* a calm room would go back to 32 ms here */
 	assert_int_equal(f->srv.write_interval_ns, 64 * MS);
 	window_to(f, 0.3, 4000, 1500, 1000); /* the room slows to 1.3 per 32 ms: 0.3 < 0.35 */
 	assert_int_equal(f->srv.write_interval_ns, 32 * MS);
