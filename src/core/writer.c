@@ -282,6 +282,7 @@ void writer_set_chore(struct writer *w, writer_chore_fn fn, void *state, int64_t
 	w->chore_state = state;
 	w->chore_every_us = every_us;
 	w->chore_due = fn != NULL;
+	w->chore_now = fn != NULL;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -293,6 +294,8 @@ static int64_t chore_wait_us(const struct writer *w, int64_t now)
 
 	if (!w->chore || !w->chore_due)
 		return -1;
+	if (w->chore_now)
+		return 0;
 	left = w->chore_last_us + w->chore_every_us - now;
 	return left > 0 ? left : 0;
 }
@@ -307,6 +310,7 @@ bool writer_run_chore(struct writer *w, bool force)
 	if (!w->chore || (!force && chore_wait_us(w, now) != 0))
 		return false;
 	w->chore_last_us = now;
+	w->chore_now = false;
 	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK)
 		return true; /* logged; due still, tried again after the interval */
 	r = w->chore(&w->db, w->chore_state, &next);
@@ -321,8 +325,7 @@ bool writer_run_chore(struct writer *w, bool force)
 	}
 	access_settle(w);
 	w->chore_due = next != CHORE_DONE;
-	if (next == CHORE_SOON)
-		w->chore_last_us = 0; /* go on after the next batch */
+	w->chore_now = next == CHORE_SOON; /* go on after the next batch */
 	return true;
 }
 

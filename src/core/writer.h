@@ -56,12 +56,13 @@ struct writer {
 	struct completions *completions;
 	struct metrics *metrics;
 	/* the chore (writer thread only, once started): due after any batch, since a job may
-	 * have made work for it, and run at most every chore_every_us unless it answered
-	 * CHORE_SOON; after CHORE_LATER it stays due without a batch */
+	 * have made work for it, and run at most every chore_every_us after chore_last_us
+	 * unless chore_now is set (it was just set, or answered CHORE_SOON); after CHORE_LATER
+	 * it stays due without a batch */
 	writer_chore_fn chore;
 	void *chore_state;
 	int64_t chore_every_us, chore_last_us;
-	bool chore_due;
+	bool chore_due, chore_now;
 };
 
 /* Takes ownership of db (an open DB_READ_WRITE connection, already migrated) and prepares the
