@@ -26,7 +26,7 @@ LIBS      := $(PREFIX)/lib/libwebsockets.a $(PREFIX)/lib/libmbedtls.a \
              $(PREFIX)/lib/libsqlite3.a $(PREFIX)/lib/libjansson.a -lcsv -lev -lpthread -lm
 
 # User CFLAGS append, never replace (STYLE 9).
-RELEASE_CFLAGS := $(BASEFLAGS) $(WARN) -O2 $(CFLAGS)
+RELEASE_CFLAGS := $(BASEFLAGS) $(WARN) -O2 -DNDEBUG $(CFLAGS)
 SANITIZE       ?= address,undefined
 ASAN_CFLAGS    := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) \
                   -fno-sanitize-recover=undefined $(CFLAGS)

@@ -1,51 +1,42 @@
 /* The way results come back to the service thread (DESIGN §4). The writer and the worker pool
- * post a finished job here, which calls wake() (net/ sets it to lws_cancel_service()) when the
- * queue was empty; the service thread drains the whole queue on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED and runs each done() there. A wake-up per job would make the
- * service thread (on the same core as the writer) run one completion at a time: one fan-out
- * and one write per subscriber for each message of a group commit instead of one for all.
- * struct completion is the first member of every job struct, so draining frees the whole job. */
+ * post each finished job (a struct job, core/queue.h) here; a post to an empty queue calls
+ * wake() (net/ sets it to lws_cancel_service()), and the service thread drains the whole queue
+ * on LWS_CALLBACK_EVENT_WAIT_CANCELLED, running each done() there and freeing the job. A
+ * wake-up per job would make the service thread (on the same core as the writer) run one
+ * completion at a time: one fan-out and one write per subscriber for each message of a group
+ * commit instead of one for all. */
 #ifndef MINGSHI_CORE_COMPLETION_H
 #define MINGSHI_CORE_COMPLETION_H
 
-#include <pthread.h>
 #include <stddef.h>
 
-#include "core/err.h"
-
-/* Runs on the service thread with the job's result. `arg` is the caller's, unchanged. */
-typedef void (*done_fn)(void *arg, enum err result);
-
-struct completion {
-	struct completion *next;
-	done_fn done; /* NULL: nothing to report, just free the job */
-	void *arg;
-	enum err result;
-};
+#include "core/queue.h"
 
 struct completions {
-	pthread_mutex_t mu;
-	struct completion *head, *tail;
-	void (*wake)(void *wake_arg); /* called by a post to an empty queue, from its thread */
+	struct queue q;
+	/* called, from the posting thread, by a post to an empty queue; set and read under q's
+	 * lock */
+	void (*wake)(void *wake_arg);
 	void *wake_arg;
 };
 
-void completions_init(struct completions *q);
-void completions_destroy(struct completions *q);
+void completions_init(struct completions *c);
+
+/* Runs what is still queued, then frees the lock. */
+void completions_destroy(struct completions *c);
 
 /* Sets (or, with NULL, clears) the wake-up. Posts made without one owe it: if the queue holds
  * any, wake is called at once, since later posts to a non-empty queue do not call it. */
-void completions_set_wake(struct completions *q, void (*wake)(void *), void *wake_arg);
+void completions_set_wake(struct completions *c, void (*wake)(void *), void *wake_arg);
 
-/* Appends c (taking ownership of the malloc'd job it heads) and wakes the service thread
- * unless a wake-up is already owed (the queue was not empty). Any thread. */
-void completions_post(struct completions *q, struct completion *c);
+/* Appends the finished job j (taking ownership of the malloc'd job it heads) and wakes the
+ * service thread unless a wake-up is already owed (the queue was not empty). Any thread. */
+void completions_post(struct completions *c, struct job *j);
 
-/* The same for the list first..last (linked through ->next), in order, with one wake-up. */
-void completions_post_list(struct completions *q, struct completion *first,
-			   struct completion *last);
+/* The same for the n jobs first..last (linked through ->next), in order, with one wake-up. */
+void completions_post_list(struct completions *c, struct job *first, struct job *last, size_t n);
 
 /* Runs and frees everything posted so far; returns how many. Service thread only. */
-size_t completions_drain(struct completions *q);
+size_t completions_drain(struct completions *c);
 
 #endif

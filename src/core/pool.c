@@ -1,15 +1,17 @@
 /* Worker pool; see pool.h. */
 #include "core/pool.h"
 
+#include <assert.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/thread.h"
+
 struct pool_job {
-	struct completion c; /* first: freed by completions_drain() */
-	struct pool_job *next;
+	struct job j; /* first: freed by completions_drain() */
 	pool_fn fn;
 };
 
@@ -28,31 +30,32 @@ static void lower_priority(void)
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), POOL_NICE); /* best effort */
 }
 
+/* The next job, waiting for one; NULL once the pool stops and its queue is empty. */
+static struct pool_job *next_job(struct pool *p)
+{
+	struct job *j;
+
+	queue_lock(&p->q);
+	while (!(j = queue_take_locked(&p->q, 1, NULL)) && !p->q.closed)
+		queue_wait_locked(&p->q, -1);
+	queue_unlock(&p->q);
+	return (struct pool_job *)j;
+}
+
 static void *pool_main(void *arg)
 {
 	struct pool *p = arg;
-	struct pool_job *j;
+	struct pool_job *pj;
 
+	thread_set(THREAD_POOL);
 	lower_priority();
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		while (!p->head && !p->stopping)
-			pthread_cond_wait(&p->cv, &p->mu);
-		j = p->head;
-		if (!j) {
-			pthread_mutex_unlock(&p->mu);
-			return NULL;
-		}
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
-		p->depth--;
-		atomic_store(&p->metrics->pool_queue_depth, (int_fast64_t)p->depth);
-		pthread_mutex_unlock(&p->mu);
-		j->c.result = j->fn(j->c.arg);
+	while ((pj = next_job(p))) {
+		pj->j.result = pj->fn(pj->j.arg);
+		assert(atomic_load(&p->pending) > 0);
 		atomic_fetch_sub(&p->pending, 1);
-		completions_post(p->completions, &j->c);
+		completions_post(p->completions, &pj->j);
 	}
+	return NULL;
 }
 
 int pool_start(struct pool *p, size_t n, struct completions *c, struct metrics *m)
@@ -62,8 +65,7 @@ int pool_start(struct pool *p, size_t n, struct completions *c, struct metrics *
 		n = 1;
 	if (n > POOL_MAX_THREADS)
 		n = POOL_MAX_THREADS;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	queue_init(&p->q, &m->pool_queue_depth);
 	p->completions = c;
 	p->metrics = m;
 	for (size_t i = 0; i < n; i++) {
@@ -79,38 +81,25 @@ int pool_start(struct pool *p, size_t n, struct completions *c, struct metrics *
 
 enum err pool_submit(struct pool *p, pool_fn fn, done_fn done, void *arg)
 {
-	struct pool_job *j = calloc(1, sizeof(*j));
+	struct pool_job *pj = calloc(1, sizeof(*pj));
 
-	if (!j)
+	if (!pj)
 		return ERR_NOMEM;
-	j->fn = fn;
-	j->c.done = done;
-	j->c.arg = arg;
-	pthread_mutex_lock(&p->mu);
-	if (p->stopping) {
-		pthread_mutex_unlock(&p->mu);
-		free(j);
+	pj->fn = fn;
+	pj->j.done = done;
+	pj->j.arg = arg;
+	atomic_fetch_add(&p->pending, 1);
+	if (queue_put(&p->q, &pj->j, &pj->j, 1, NULL) != ERR_OK) {
+		atomic_fetch_sub(&p->pending, 1);
+		free(pj);
 		return ERR_UNAVAILABLE;
 	}
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
-	p->depth++;
-	atomic_fetch_add(&p->pending, 1);
-	atomic_store(&p->metrics->pool_queue_depth, (int_fast64_t)p->depth);
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 	return ERR_OK;
 }
 
 void pool_stop(struct pool *p)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stopping = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	queue_close(&p->q);
 	for (size_t i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 	p->nthreads = 0;
@@ -118,6 +107,5 @@ void pool_stop(struct pool *p)
 
 void pool_destroy(struct pool *p)
 {
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	queue_destroy(&p->q);
 }

@@ -10,6 +10,7 @@
 
 #include "core/completion.h"
 #include "core/metrics.h"
+#include "core/queue.h"
 
 #define POOL_MAX_THREADS 16
 
@@ -17,17 +18,11 @@
  * database connections, or service-thread state; it works only on its arg. */
 typedef enum err (*pool_fn)(void *arg);
 
-struct pool_job;
-
 struct pool {
 	pthread_t threads[POOL_MAX_THREADS];
 	size_t nthreads;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct pool_job *head, *tail;
-	size_t depth;
+	struct queue q;
 	atomic_int pending; /* submitted and not yet posted back */
-	bool stopping;
 	struct completions *completions;
 	struct metrics *metrics;
 };

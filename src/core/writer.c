@@ -5,16 +5,16 @@
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "core/writer.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 
 struct writer_job {
-	struct completion c; /* first: completions_drain() frees the job through it */
-	struct writer_job *next;
+	struct job j; /* first: completions_drain() frees the job through it */
 	writer_fn fn;
 };
 
@@ -63,73 +63,26 @@ static void access_settle(struct writer *w)
 
 enum err writer_submit(struct writer *w, writer_fn fn, done_fn done, void *arg)
 {
-	struct writer_job *j = calloc(1, sizeof(*j));
+	struct writer_job *wj = calloc(1, sizeof(*wj));
 
-	if (!j)
+	if (!wj)
 		return ERR_NOMEM;
-	j->fn = fn;
-	j->c.done = done;
-	j->c.arg = arg;
-	pthread_mutex_lock(&w->mu);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->mu);
-		free(j);
+	wj->fn = fn;
+	wj->j.done = done;
+	wj->j.arg = arg;
+	/* counted before it can be run and posted, so that pending never dips below 0 */
+	atomic_fetch_add(&w->pending, 1);
+	if (queue_put(&w->q, &wj->j, &wj->j, 1, NULL) != ERR_OK) {
+		atomic_fetch_sub(&w->pending, 1);
+		free(wj);
 		return ERR_UNAVAILABLE;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->depth++;
-	atomic_fetch_add(&w->pending, 1);
-	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
 	return ERR_OK;
 }
 
-/* Detaches up to WRITER_MAX_BATCH jobs. Caller holds w->mu. */
-static struct writer_job *take_batch(struct writer *w)
+static struct writer_job *job_of(struct job *j)
 {
-	struct writer_job *first = w->head, *last = w->head;
-	size_t n = 1;
-
-	if (!first)
-		return NULL;
-	while (last->next && n < WRITER_MAX_BATCH) {
-		last = last->next;
-		n++;
-	}
-	w->head = last->next;
-	if (!w->head)
-		w->tail = NULL;
-	last->next = NULL;
-	w->depth -= n;
-	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
-	return first;
-}
-
-/* Puts jobs that did not fit in the time budget back at the front, in order. */
-static void return_jobs(struct writer *w, struct writer_job *rest)
-{
-	struct writer_job *last = rest;
-	size_t n = 1;
-
-	if (!rest)
-		return;
-	while (last->next) {
-		last = last->next;
-		n++;
-	}
-	pthread_mutex_lock(&w->mu);
-	last->next = w->head;
-	w->head = rest;
-	if (!w->tail)
-		w->tail = last;
-	w->depth += n;
-	atomic_store(&w->metrics->writer_queue_depth, (int_fast64_t)w->depth);
-	pthread_mutex_unlock(&w->mu);
+	return (struct writer_job *)j;
 }
 
 /* ---- one batch ----------------------------------------------------------------------- */
@@ -153,14 +106,14 @@ static const char SQL_RELEASE[] = "RELEASE job";
 /* Runs one job in its own savepoint. Returns its result; if SQLite rolled back the whole
  * transaction underneath (I/O error, disk full), *txn_lost is set. Work the job deferred
  * (db_defer) is dropped with its changes when it fails. */
-static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
+static enum err run_job(struct writer *w, struct job *j, bool *txn_lost)
 {
 	size_t mark = db_deferred_mark(&w->db);
 	enum err r = savepoint_step(&w->db, SQL_SAVEPOINT);
 
 	if (r != ERR_OK)
 		return r;
-	r = j->fn(&w->db, j->c.arg);
+	r = job_of(j)->fn(&w->db, j->arg);
 	if (sqlite3_get_autocommit(w->db.h)) {
 		*txn_lost = true;
 		return r == ERR_OK ? ERR_UNAVAILABLE : r;
@@ -176,35 +129,33 @@ static enum err run_job(struct writer *w, struct writer_job *j, bool *txn_lost)
 /* Posts the batch's completions as one list: the service thread then answers the whole batch
  * in one pass (see completion.h). They count as pending until posted, so a shutdown that sees
  * none pending finds them all in the queue. */
-static void post_all(struct writer *w, struct writer_job *list)
+static void post_all(struct writer *w, struct job *list)
 {
-	struct writer_job *last = list;
-	int n = 0;
+	struct job *last = list;
+	size_t n = 1;
 
 	if (!list)
 		return;
-	for (struct writer_job *j = list; j; j = j->next) {
-		j->c.next = j->next ? &j->next->c : NULL;
-		last = j;
+	for (; last->next; last = last->next)
 		n++;
-	}
-	completions_post_list(w->completions, &list->c, &last->c);
-	atomic_fetch_sub(&w->pending, n);
+	completions_post_list(w->completions, list, last, n);
+	assert(atomic_load(&w->pending) >= (int)n);
+	atomic_fetch_sub(&w->pending, (int)n);
 }
 
 /* Marks every job in [from, to) as failed with `result` (their work was lost). */
-static void fail_range(struct writer_job *from, struct writer_job *to, enum err result)
+static void fail_range(struct job *from, struct job *to, enum err result)
 {
 	for (; from && from != to; from = from->next)
-		from->c.result = result;
+		from->result = result;
 }
 
 /* Runs one transaction over `batch`: returns the unrun tail (time budget exhausted, or the
- * transaction was lost and the rest must start over). */
-static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, size_t *ran)
+ * transaction was lost and the rest must start over) and cuts it off the batch. */
+static struct job *run_txn(struct writer *w, struct job *batch, size_t *ran)
 {
 	int64_t t0 = clock_mono_us();
-	struct writer_job *j = batch, *prev = NULL;
+	struct job *j = batch, *prev = NULL;
 	bool lost = false;
 	enum err deferred;
 	int rc;
@@ -218,7 +169,7 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 	for (; j; prev = j, j = j->next) {
 		if (*ran > 0 && clock_mono_us() - t0 > WRITER_BATCH_US)
 			break;
-		j->c.result = run_job(w, j, &lost);
+		j->result = run_job(w, j, &lost);
 		(*ran)++;
 		if (lost) {
 			fail_range(batch, j, ERR_UNAVAILABLE);
@@ -256,20 +207,33 @@ static struct writer_job *run_txn(struct writer *w, struct writer_job *batch, si
 	return j;
 }
 
+/* Puts the jobs a transaction did not run back at the front of the queue, in order. */
+static void return_jobs(struct writer *w, struct job *rest)
+{
+	struct job *last = rest;
+	size_t n = 1;
+
+	if (!rest)
+		return;
+	for (; last->next; last = last->next)
+		n++;
+	queue_put_front(&w->q, rest, last, n);
+}
+
 size_t writer_run_batch(struct writer *w)
 {
-	struct writer_job *batch, *rest;
+	struct job *batch = queue_take(&w->q, WRITER_MAX_BATCH, NULL), *rest;
 	size_t ran = 0;
 
-	pthread_mutex_lock(&w->mu);
-	batch = take_batch(w);
-	pthread_mutex_unlock(&w->mu);
 	if (!batch)
 		return 0;
+	assert(thread_is(THREAD_WRITER));
 	rest = run_txn(w, batch, &ran);
 	post_all(w, batch);
 	return_jobs(w, rest);
+	queue_lock(&w->q);
 	w->chore_due = true;
+	queue_unlock(&w->q);
 	return ran;
 }
 
@@ -277,14 +241,14 @@ size_t writer_run_batch(struct writer *w)
 
 void writer_set_chore(struct writer *w, writer_chore_fn fn, void *state, int64_t every_us)
 {
-	pthread_mutex_lock(&w->mu); /* the thread reads these after taking it */
+	queue_lock(&w->q); /* the thread reads these after taking it */
 	w->chore = fn;
 	w->chore_state = state;
 	w->chore_every_us = every_us;
 	w->chore_due = fn != NULL;
 	w->chore_now = fn != NULL;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	queue_unlock(&w->q);
+	queue_wake(&w->q);
 }
 
 /* Microseconds until the chore should run: 0 now, -1 never (not due). */
@@ -300,20 +264,40 @@ static int64_t chore_wait_us(const struct writer *w, int64_t now)
 	return left > 0 ? left : 0;
 }
 
-bool writer_run_chore(struct writer *w, bool force)
+/* Whether the chore runs now (then marked as run, and its function and state copied out). The
+ * chore's fields are read and written under the queue's lock: writer_set_chore() may change
+ * them from another thread while the writer runs. */
+static bool chore_take(struct writer *w, bool force, writer_chore_fn *fn, void **state)
 {
 	int64_t now = clock_mono_us();
+	bool run;
+
+	queue_lock(&w->q);
+	run = w->chore && (force || chore_wait_us(w, now) == 0);
+	if (run) {
+		w->chore_last_us = now;
+		w->chore_now = false;
+		*fn = w->chore;
+		*state = w->chore_state;
+	}
+	queue_unlock(&w->q);
+	return run;
+}
+
+bool writer_run_chore(struct writer *w, bool force)
+{
 	enum chore_next next = CHORE_DONE;
+	writer_chore_fn fn;
+	void *state;
 	enum err r;
 	int rc;
 
-	if (!w->chore || (!force && chore_wait_us(w, now) != 0))
+	if (!chore_take(w, force, &fn, &state))
 		return false;
-	w->chore_last_us = now;
-	w->chore_now = false;
+	assert(thread_is(THREAD_WRITER));
 	if (db_exec(&w->db, "BEGIN IMMEDIATE;") != SQLITE_OK)
 		return true; /* logged; due still, tried again after the interval */
-	r = w->chore(&w->db, w->chore_state, &next);
+	r = fn(&w->db, state, &next);
 	rc = r == ERR_OK ? db_exec(&w->db, "COMMIT;") : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
 		log_error("writer: the chore failed (%s; sqlite: %s); it runs again later",
@@ -324,43 +308,36 @@ bool writer_run_chore(struct writer *w, bool force)
 		next = CHORE_LATER;
 	}
 	access_settle(w);
+	queue_lock(&w->q);
 	w->chore_due = next != CHORE_DONE;
 	w->chore_now = next == CHORE_SOON; /* go on after the next batch */
+	queue_unlock(&w->q);
 	return true;
 }
 
 /* ---- thread -------------------------------------------------------------------------- */
 
+/* Waits until jobs are queued, the chore is due, or the queue is closed; false when it is
+ * closed and empty (the thread ends). */
+static bool wait_for_work(struct writer *w)
+{
+	int64_t wait;
+	bool more;
+
+	queue_lock(&w->q);
+	while (!w->q.head && !w->q.closed && (wait = chore_wait_us(w, clock_mono_us())) != 0)
+		queue_wait_locked(&w->q, wait);
+	more = w->q.head || !w->q.closed;
+	queue_unlock(&w->q);
+	return more;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 
-	for (;;) {
-		int64_t wait;
-
-		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stopping &&
-		       (wait = chore_wait_us(w, clock_mono_us())) != 0) {
-			if (wait < 0) {
-				pthread_cond_wait(&w->cv, &w->mu);
-			} else {
-				struct timespec until;
-
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_sec += (time_t)(wait / 1000000);
-				until.tv_nsec += (long)(wait % 1000000) * 1000;
-				if (until.tv_nsec >= 1000000000L) {
-					until.tv_sec++;
-					until.tv_nsec -= 1000000000L;
-				}
-				pthread_cond_timedwait(&w->cv, &w->mu, &until);
-			}
-		}
-		if (!w->head && w->stopping) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		pthread_mutex_unlock(&w->mu);
+	thread_set(THREAD_WRITER);
+	while (wait_for_work(w)) {
 		writer_run_batch(w);
 		writer_run_chore(w, false);
 	}
@@ -370,8 +347,7 @@ static void *writer_main(void *arg)
 void writer_init(struct writer *w, struct db *db, struct completions *c, struct metrics *m)
 {
 	memset(w, 0, sizeof(*w));
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	queue_init(&w->q, &m->writer_queue_depth);
 	w->db = *db;
 	w->db.deferring = true;
 	memset(db, 0, sizeof(*db));
@@ -391,10 +367,7 @@ enum err writer_start(struct writer *w, struct error *e)
 
 void writer_stop(struct writer *w)
 {
-	pthread_mutex_lock(&w->mu);
-	w->stopping = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	queue_close(&w->q);
 	if (w->started) {
 		pthread_join(w->thread, NULL);
 		w->started = false;
@@ -410,6 +383,5 @@ void writer_close(struct writer *w)
 		sqlite3_wal_checkpoint_v2(w->db.h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		db_close(&w->db);
 	}
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	queue_destroy(&w->q);
 }

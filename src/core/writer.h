@@ -14,6 +14,7 @@
 #include "core/completion.h"
 #include "core/db.h"
 #include "core/metrics.h"
+#include "core/queue.h"
 
 #define WRITER_MAX_BATCH 512
 #define WRITER_BATCH_US 2000
@@ -35,15 +36,10 @@ enum chore_next {
  * state is the caller's, given to writer_set_chore(): the chore's memory between runs. */
 typedef enum err (*writer_chore_fn)(struct db *db, void *state, enum chore_next *next);
 
-struct writer_job;
-
 struct writer {
 	struct db db;
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct writer_job *head, *tail;
-	size_t depth;
+	struct queue q;	    /* jobs to run; its lock also guards the chore's fields */
 	atomic_int pending; /* submitted and not yet posted back: the shutdown waits for 0 */
 	/* Moves on (after COMMIT, before the batch's completions are posted) whenever a batch
 	 * wrote a table that room-access decisions read: anything but the discussion's own
@@ -52,11 +48,11 @@ struct writer {
 	 * Starts at 1, so a zeroed memo never matches. */
 	atomic_uint_fast64_t access_epoch;
 	bool access_dirty; /* writer thread only: this transaction wrote such a table */
-	bool stopping, started;
+	bool started;
 	struct completions *completions;
 	struct metrics *metrics;
-	/* the chore (writer thread only, once started): due after any batch, since a job may
-	 * have made work for it, and run at most every chore_every_us after chore_last_us
+	/* the chore (guarded by q's lock): due after any batch, since a job may have made work
+	 * for it, and run at most every chore_every_us after chore_last_us
 	 * unless chore_now is set (it was just set, or answered CHORE_SOON); after CHORE_LATER
 	 * it stays due without a batch */
 	writer_chore_fn chore;

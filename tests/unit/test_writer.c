@@ -6,7 +6,7 @@
 
 #include "core/writer.h"
 
-struct job {
+struct tjob {
 	int value; /* inserted into t(v) */
 	bool fail; /* insert, then report failure: must roll back alone */
 	enum err done_with;
@@ -15,7 +15,7 @@ struct job {
 
 static enum err insert_job(struct db *db, void *arg)
 {
-	struct job *j = arg;
+	struct tjob *j = arg;
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "INSERT INTO t(v) VALUES (%d)", j->value);
@@ -26,7 +26,7 @@ static enum err insert_job(struct db *db, void *arg)
 
 static void job_done(void *arg, enum err result)
 {
-	struct job *j = arg;
+	struct tjob *j = arg;
 
 	j->done = true;
 	j->done_with = result;
@@ -46,7 +46,7 @@ static void open_file_db(struct db *db, char *dir, char *path, size_t cap)
 static void failing_job_alone(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
-	struct job jobs[5] = { { 1, false, 0, 0 },
+	struct tjob jobs[5] = { { 1, false, 0, 0 },
 			       { 2, false, 0, 0 },
 			       { 3, true, 0, 0 },
 			       { 4, false, 0, 0 },
@@ -104,7 +104,7 @@ static int done_order[8], ndone;
 static void note_order(void *arg, enum err result)
 {
 	assert_int_equal(result, ERR_OK);
-	done_order[ndone++] = ((struct job *)arg)->value;
+	done_order[ndone++] = ((struct tjob *)arg)->value;
 }
 
 /* A batch's completions come back as one post with one wake-up, in order; a post to a queue
@@ -112,7 +112,7 @@ static void note_order(void *arg, enum err result)
 static void one_wake_per_batch(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
-	struct job jobs[7] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 },
+	struct tjob jobs[7] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 },
 			       { 4, false, 0, 0 }, { 5, false, 0, 0 }, { 6, false, 0, 0 },
 			       { 7, false, 0, 0 } };
 	struct completions c;
@@ -159,13 +159,13 @@ static void wake_owed_to_earlier_posts(void **state)
 	completions_init(&c);
 	wakes = 0;
 	for (int i = 0; i < 2; i++)
-		completions_post(&c, calloc(1, sizeof(struct completion)));
+		completions_post(&c, calloc(1, sizeof(struct job)));
 	completions_set_wake(&c, count_wake, NULL);
 	assert_int_equal(wakes, 1);
-	completions_post(&c, calloc(1, sizeof(struct completion)));
+	completions_post(&c, calloc(1, sizeof(struct job)));
 	assert_int_equal(wakes, 1);
 	assert_int_equal(completions_drain(&c), 3);
-	completions_post(&c, calloc(1, sizeof(struct completion)));
+	completions_post(&c, calloc(1, sizeof(struct job)));
 	assert_int_equal(wakes, 2);
 	completions_destroy(&c);
 }
@@ -176,7 +176,7 @@ static void threaded(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
 	enum { N = 2000 };
-	static struct job jobs[N];
+	static struct tjob jobs[N];
 	struct completions c;
 	struct metrics m;
 	struct writer w;
@@ -191,7 +191,7 @@ static void threaded(void **state)
 	writer_init(&w, &db, &c, &m);
 	assert_int_equal(writer_start(&w, &e), ERR_OK);
 	for (int i = 0; i < N; i++) {
-		jobs[i] = (struct job){ i, false, 0, false };
+		jobs[i] = (struct tjob){ i, false, 0, false };
 		assert_int_equal(writer_submit(&w, insert_job, job_done, &jobs[i]), ERR_OK);
 	}
 	while (seen < N) {
@@ -232,7 +232,7 @@ static enum err deferred_insert(struct db *db, void *arg)
 /* Inserts j->value into t now and defers j->value * 10 (or a failure) into d. */
 static enum err deferring_job(struct db *db, void *arg)
 {
-	struct job *j = arg;
+	struct tjob *j = arg;
 	struct deferred_row *r = malloc(sizeof(*r));
 	char sql[96];
 
@@ -258,7 +258,7 @@ static char *concat(struct db *db, const char *table)
 	return out;
 }
 
-static void run_deferring(struct job *jobs, int n, const char *want_t, const char *want_d)
+static void run_deferring(struct tjob *jobs, int n, const char *want_t, const char *want_d)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
 	struct completions c;
@@ -288,7 +288,7 @@ static void run_deferring(struct job *jobs, int n, const char *want_t, const cha
  * takes its deferred work with it. */
 static void deferred_in_order(void **state)
 {
-	struct job jobs[4] = {
+	struct tjob jobs[4] = {
 		{ 1, false, 0, 0 }, { 2, true, 0, 0 }, { 3, false, 0, 0 }, { 4, false, 0, 0 }
 	};
 
@@ -302,7 +302,7 @@ static void deferred_in_order(void **state)
 /* If deferred work fails, no job of the batch commits and every one hears so. */
 static void deferred_failure_fails_batch(void **state)
 {
-	struct job jobs[3] = { { 1, false, 0, 0 }, { -5, false, 0, 0 }, { 3, false, 0, 0 } };
+	struct tjob jobs[3] = { { 1, false, 0, 0 }, { -5, false, 0, 0 }, { 3, false, 0, 0 } };
 
 	(void)state;
 	run_deferring(jobs, 3, "", "");
@@ -459,7 +459,7 @@ static void chore_writer(struct writer *w, struct completions *c, struct metrics
 static void chore_runs_apart(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
-	struct job jobs[3] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 } };
+	struct tjob jobs[3] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 } };
 	struct completions c;
 	struct metrics m;
 	struct writer w;
@@ -528,7 +528,7 @@ static void chore_later_waits_interval(void **state)
 static void chore_runs_idle(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
-	struct job j = { 7, false, 0, 0 };
+	struct tjob j = { 7, false, 0, 0 };
 	struct completions c;
 	struct metrics m;
 	struct writer w;
