@@ -34,10 +34,13 @@ ASAN_CFLAGS    := $(BASEFLAGS) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=$(
 SRC        := $(sort $(wildcard src/core/*.c src/auth/*.c src/domain/*.c src/api/*.c src/net/*.c))
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 EMBED_SRC  := build/gen/embedded.c
+TABLES_SRC := build/gen/tables.c
+API_SRC    := $(sort $(wildcard src/api/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
-REL_OBJ  := $(patsubst src/%.c,build/release/%.o,$(SRC)) build/release/gen/embedded.o
-ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(SRC)) build/asan/gen/embedded.o
+GEN_OBJ  = build/$(1)/gen/embedded.o build/$(1)/gen/tables.o
+REL_OBJ  := $(patsubst src/%.c,build/release/%.o,$(SRC)) $(call GEN_OBJ,release)
+ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(SRC)) $(call GEN_OBJ,asan)
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC)) \
             build/asan/tests/test_bench_gen
 
@@ -81,7 +84,15 @@ build/release/%.o: src/%.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
 
-build/release/gen/embedded.o: $(EMBED_SRC)
+# The route and frame tables of src/api (API_ROUTES, API_FRAMES), listed for the router and
+# the frame dispatcher: a new api file is picked up without a central list to edit. The file
+# is replaced only when its text changes, so editing a handler does not recompile it.
+$(TABLES_SRC): mk/tables.sh $(API_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)mk/tables.sh $@.new $(API_SRC) && \
+		if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+build/release/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -c $< -o $@
@@ -102,7 +113,7 @@ build/asan/%.o: src/%.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
-build/asan/gen/embedded.o: $(EMBED_SRC)
+build/asan/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@

@@ -4,18 +4,17 @@
 #include <malloc.h>
 #include <mbedtls/build_info.h>
 #include <psa/crypto.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "api/router.h"
 #include "auth/password.h"
 #include "core/app.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "domain/user.h"
-#include "net/router.h"
 #include "net/server.h"
 
 #ifndef MINGSHI_VERSION
@@ -42,7 +41,7 @@ static int fail(const struct error *e)
 static int print_version(void)
 {
 	printf("mingshi %s\nlibwebsockets %s\nmbedtls %s\nsqlite %s\n", MINGSHI_VERSION,
-	       lws_get_library_version(), MBEDTLS_VERSION_STRING, sqlite3_libversion());
+	       lws_get_library_version(), MBEDTLS_VERSION_STRING, db_library_version());
 	return 0;
 }
 
@@ -308,25 +307,25 @@ static int cmd_backup(int argc, char **argv)
 
 /* The route table with the roles each route admits: the permission-matrix test checks that
  * it covers every route, so a new endpoint cannot ship without a row. */
+static void add_route(const struct route *rt, void *ctx)
+{
+	json_t *roles = json_array();
+
+	for (int r = ROLE_NONE + 1; r < ROLE__COUNT; r++) {
+		if (rt->roles & ROLE_BIT(r))
+			json_array_append_new(roles, json_string(role_name((enum role)r)));
+	}
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:b}", "method",
+					     http_method_name(rt->method), "pattern", rt->pattern,
+					     "roles", roles, "public", rt->roles == ROLES_PUBLIC));
+}
+
 static int cmd_routes(void)
 {
-	size_t n;
-	const struct route *routes = router_routes(&n);
 	json_t *out = json_array();
 	char *text;
 
-	for (size_t i = 0; i < n; i++) {
-		json_t *roles = json_array();
-
-		for (int r = ROLE_NONE + 1; r < ROLE__COUNT; r++) {
-			if (routes[i].roles & ROLE_BIT(r))
-				json_array_append_new(roles, json_string(role_name((enum role)r)));
-		}
-		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:b}", "method",
-						     http_method_name(routes[i].method), "pattern",
-						     routes[i].pattern, "roles", roles, "public",
-						     routes[i].roles == ROLES_PUBLIC));
-	}
+	router_each(add_route, out);
 	text = json_dumps(out, JSON_INDENT(1));
 	puts(text);
 	free(text);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
 #include "api/job.h"
 #include "api/views.h"
 #include "auth/perm.h"
@@ -13,7 +14,7 @@ static void add(const struct achievement *a, void *ctx)
 	json_array_append_new(ctx, view_achievement(a));
 }
 
-void api_achievements_list(struct req *r)
+static void api_achievements_list(struct req *r)
 {
 	struct studio_scope sc;
 	int64_t limit, offset, total;
@@ -109,17 +110,27 @@ static void ach_write_req(struct req *r, enum ach_op op)
 	api_write(r, w, NULL, write_run, write_done);
 }
 
-void api_achievements_create(struct req *r)
+static void api_achievements_create(struct req *r)
 {
 	ach_write_req(r, ACH_CREATE);
 }
 
-void api_achievements_update(struct req *r)
+static void api_achievements_update(struct req *r)
 {
 	ach_write_req(r, ACH_UPDATE);
 }
 
-void api_achievements_delete(struct req *r)
+static void api_achievements_delete(struct req *r)
 {
 	ach_write_req(r, ACH_DELETE);
 }
+
+API_ROUTES(achievements) = {
+	{ HTTP_GET, V1 "/studios/{id}/achievements", api_achievements_list, ANY, 0 },
+	{ HTTP_POST, V1 "/studios/{id}/achievements", api_achievements_create, ADMINS | MASTER, 0 },
+	{ HTTP_PATCH, V1 "/studios/{id}/achievements/{id}", api_achievements_update,
+	  ADMINS | MASTER, 0 },
+	{ HTTP_DELETE, V1 "/studios/{id}/achievements/{id}", api_achievements_delete,
+	  ADMINS | MASTER, 0 },
+	ROUTES_END,
+};

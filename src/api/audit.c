@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
 #include "api/views.h"
 #include "domain/audit.h"
 
@@ -23,7 +24,7 @@ static void add(const struct audit_entry *a, void *ctx)
 			       a->hash));
 }
 
-void api_audit_list(struct req *r)
+static void api_audit_list(struct req *r)
 {
 	int64_t limit, offset, entity_id, total;
 	const char *entity = req_query(r, "entity");
@@ -81,7 +82,7 @@ static void verify_done(void *arg, enum err result)
 	req_release(r);
 }
 
-void api_audit_verify(struct req *r)
+static void api_audit_verify(struct req *r)
 {
 	struct verify *v = calloc(1, sizeof(*v));
 	enum err e;
@@ -100,3 +101,9 @@ void api_audit_verify(struct req *r)
 		req_release(r);
 	}
 }
+
+API_ROUTES(audit) = {
+	{ HTTP_GET, V1 "/audit", api_audit_list, ADMIN, 0 },
+	{ HTTP_GET, V1 "/audit/verify", api_audit_verify, ADMIN, 0 },
+	ROUTES_END,
+};

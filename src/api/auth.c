@@ -5,10 +5,12 @@
 
 #include "api/api.h"
 #include "api/cache.h"
+#include "api/hub.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "domain/discussion.h"
 
 /* Refresh last_seen_at at most this often: an idle timeout of 12 h does not need a write
  * per request. */
@@ -18,15 +20,25 @@ enum err api_init(struct app *a)
 {
 	a->throttle = throttle_new();
 	a->answers = a->cfg.answer_cache ? answer_cache_new() : NULL;
-	if (!a->throttle || (a->cfg.answer_cache && !a->answers)) {
+	a->hub = hub_new(a);
+	a->search_upkeep = calloc(1, sizeof(*a->search_upkeep));
+	if (!a->throttle || (a->cfg.answer_cache && !a->answers) || !a->hub || !a->search_upkeep) {
 		api_free(a);
 		return ERR_NOMEM;
 	}
+	writer_set_chore(&a->writer, discussion_index_chore, a->search_upkeep,
+			 DISCUSSION_INDEX_EVERY_US);
 	return ERR_OK;
 }
 
 void api_free(struct app *a)
 {
+	/* the chore's memory is ours: the writer must let go of it first */
+	writer_set_chore(&a->writer, NULL, NULL, 0);
+	free(a->search_upkeep);
+	a->search_upkeep = NULL;
+	hub_free(a->hub);
+	a->hub = NULL;
 	throttle_free(a->throttle);
 	a->throttle = NULL;
 	answer_cache_free(a->answers);

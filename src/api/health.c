@@ -3,8 +3,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
 
-void api_healthz(struct req *r)
+static void api_healthz(struct req *r)
 {
 	reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -16,7 +17,7 @@ static int is_loopback(const char *addr)
 }
 
 /* Prometheus text; loopback only unless the operator opens it (DESIGN §6). */
-void api_metrics(struct req *r)
+static void api_metrics(struct req *r)
 {
 	char *text;
 
@@ -32,3 +33,9 @@ void api_metrics(struct req *r)
 	reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 	free(text);
 }
+
+API_ROUTES(health) = {
+	{ HTTP_GET, "/healthz", api_healthz, ROLES_PUBLIC, 0 },
+	{ HTTP_GET, "/metrics", api_metrics, ROLES_PUBLIC, 0 },
+	ROUTES_END,
+};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
 #include "auth/password.h"
 #include "core/csv.h"
 #include "domain/import.h"
@@ -168,12 +169,18 @@ static void start(struct req *r, enum import_kind kind)
 	}
 }
 
-void api_users_import(struct req *r)
+static void api_users_import(struct req *r)
 {
 	start(r, IMPORT_USERS);
 }
 
-void api_studios_import(struct req *r)
+static void api_studios_import(struct req *r)
 {
 	start(r, IMPORT_STUDIOS);
 }
+
+API_ROUTES(import) = {
+	{ HTTP_POST, V1 "/users/import", api_users_import, ADMIN, ROUTE_CSV_BODY },
+	{ HTTP_POST, V1 "/studios/import", api_studios_import, ADMIN, ROUTE_CSV_BODY },
+	ROUTES_END,
+};

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
+#include "api/hub.h"
 #include "api/views.h"
 #include "domain/member.h"
 #include "domain/studio.h"
@@ -20,7 +22,7 @@ static void add_membership(const struct member *m, void *ctx)
 	json_array_append_new(ctx, view_membership(m));
 }
 
-void api_me_get(struct req *r)
+static void api_me_get(struct req *r)
 {
 	json_t *me = api_user_json(&r->user), *memberships = json_array();
 	int64_t studio =
@@ -94,8 +96,7 @@ static void pw_store_done(void *arg, enum err result)
 		return;
 	}
 	/* Every socket of the user belongs to an ended session: the new one has none yet. */
-	if (r->app->end_user_sockets)
-		r->app->end_user_sockets(r->app, r->user.id, 0);
+	hub_end_user(r->app->hub, r->user.id, 0);
 	token_cookie_value(p->token, r->set_cookie, sizeof(r->set_cookie));
 	r->user.must_change_password = false; /* cleared by the change just committed */
 	reply_json(r, 200,
@@ -183,7 +184,7 @@ static struct pwchange *pw_new_or_reply(struct req *r)
 	return p;
 }
 
-void api_me_password(struct req *r)
+static void api_me_password(struct req *r)
 {
 	int64_t wait = throttle_blocked(r->app->throttle, r->peer, r->user.username, clock_now());
 	struct pwchange *p;
@@ -204,3 +205,9 @@ void api_me_password(struct req *r)
 		pw_finish(p);
 	}
 }
+
+API_ROUTES(me) = {
+	{ HTTP_GET, V1 "/me", api_me_get, ANY, ROUTE_BEFORE_PASSWORD },
+	{ HTTP_POST, V1 "/me/password", api_me_password, ANY, ROUTE_BEFORE_PASSWORD },
+	ROUTES_END,
+};

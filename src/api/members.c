@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
+#include "api/hub.h"
 #include "api/job.h"
 #include "api/views.h"
 #include "auth/perm.h"
@@ -23,7 +25,7 @@ static void add(const struct member *m, void *arg)
 	json_array_append_new(c->items, view_member(m, c->with_reason));
 }
 
-void api_members_list(struct req *r)
+static void api_members_list(struct req *r)
 {
 	struct studio_scope sc;
 	struct members_ctx c;
@@ -82,11 +84,11 @@ static void write_done(struct api_job *j, enum err result)
 	}
 	/* Leaving, being removed or approved changes what the user may read: re-check their open
 	 * subscriptions to the studio's room at once (DESIGN §8). */
-	if (w->op != OP_APPLY && j->r->app->recheck_room_access) {
+	if (w->op != OP_APPLY) {
 		char room[48];
 
 		snprintf(room, sizeof(room), "studio:%lld", (long long)w->studio_id);
-		j->r->app->recheck_room_access(j->r->app, w->user_id, room);
+		hub_recheck(j->r->app->hub, w->user_id, room);
 	}
 	reply_json(j->r, w->op == OP_APPLY ? 201 : 200, view_member(&w->result, true));
 }
@@ -106,7 +108,7 @@ static struct member_write *new_write(struct req *r, enum member_op op, int64_t 
 }
 
 /* POST /studios/{id}/members {reason}: the signed-in teacher applies. */
-void api_members_apply(struct req *r)
+static void api_members_apply(struct req *r)
 {
 	static const char *const FIELDS[] = { "reason", NULL };
 	json_t *body = req_json_or_reply(r, FIELDS);
@@ -133,7 +135,7 @@ void api_members_apply(struct req *r)
 }
 
 /* PATCH /studios/{id}/members/{user_id} {status: approved|rejected} */
-void api_members_decide(struct req *r)
+static void api_members_decide(struct req *r)
 {
 	static const char *const FIELDS[] = { "status", NULL };
 	json_t *body = req_json_or_reply(r, FIELDS);
@@ -161,7 +163,7 @@ void api_members_decide(struct req *r)
 }
 
 /* DELETE /studios/{id}/members/{user_id}: leave (yourself) or remove (the studio's managers). */
-void api_members_end(struct req *r)
+static void api_members_end(struct req *r)
 {
 	struct studio_scope sc;
 	struct member_write *w;
@@ -173,3 +175,12 @@ void api_members_end(struct req *r)
 	if (w)
 		api_write(r, w, NULL, write_run, write_done);
 }
+
+API_ROUTES(members) = {
+	{ HTTP_GET, V1 "/studios/{id}/members", api_members_list, ANY, 0 },
+	{ HTTP_POST, V1 "/studios/{id}/members", api_members_apply, TEACHER, 0 },
+	{ HTTP_PATCH, V1 "/studios/{id}/members/{id}", api_members_decide, ADMINS | MASTER, 0 },
+	{ HTTP_DELETE, V1 "/studios/{id}/members/{id}", api_members_end, ADMINS | MASTER | TEACHER,
+	  0 },
+	ROUTES_END,
+};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
 #include "api/cache.h"
 #include "api/views.h"
 #include "core/json.h"
@@ -86,7 +87,7 @@ static bool history_query_or_reply(struct req *r, struct history_query *q)
 
 /* A page is the same for everyone who may read the room, so it is kept (api/cache.h): the
  * newest page of a busy room is what every client opening it asks for. */
-void api_rooms_messages(struct req *r)
+static void api_rooms_messages(struct req *r)
 {
 	struct history_query q = { 0 };
 	struct text_list page = { 0 };
@@ -121,7 +122,7 @@ static void add_hit(const struct search_hit *h, void *ctx)
 					     h->snippet, "created_at", h->created_at));
 }
 
-void api_search_messages(struct req *r)
+static void api_search_messages(struct req *r)
 {
 	const char *q = req_query(r, "q"), *room = req_query(r, "room");
 	json_t *names, *all, *items;
@@ -152,3 +153,9 @@ void api_search_messages(struct req *r)
 	}
 	reply_json(r, 200, view_list(items, total));
 }
+
+API_ROUTES(rooms) = {
+	{ HTTP_GET, V1 "/rooms/{room}/messages", api_rooms_messages, ANY, 0 },
+	{ HTTP_GET, V1 "/search/messages", api_search_messages, ANY, 0 },
+	ROUTES_END,
+};

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
+#include "api/hub.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
@@ -145,7 +147,7 @@ static struct login *login_new_or_reply(struct req *r)
 	return l;
 }
 
-void api_session_create(struct req *r)
+static void api_session_create(struct req *r)
 {
 	struct login *l = login_new_or_reply(r);
 	int64_t wait;
@@ -200,14 +202,13 @@ static void logout_done(void *arg, enum err result)
 	} else {
 		token_cookie_value(NULL, r->set_cookie, sizeof(r->set_cookie));
 		reply_json(r, 204, NULL);
-		if (r->app->end_session_sockets)
-			r->app->end_session_sockets(r->app, r->session.id);
+		hub_end_session(r->app->hub, r->session.id);
 	}
 	free(o);
 	req_release(r);
 }
 
-void api_session_delete(struct req *r)
+static void api_session_delete(struct req *r)
 {
 	struct logout *o = malloc(sizeof(*o));
 	enum err e;
@@ -226,3 +227,9 @@ void api_session_delete(struct req *r)
 		req_release(r);
 	}
 }
+
+API_ROUTES(session) = {
+	{ HTTP_POST, V1 "/session", api_session_create, ROLES_PUBLIC, ROUTE_NO_CSRF },
+	{ HTTP_DELETE, V1 "/session", api_session_delete, ANY, ROUTE_BEFORE_PASSWORD },
+	ROUTES_END,
+};

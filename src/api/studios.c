@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
+#include "api/hub.h"
 #include "api/cache.h"
 #include "api/job.h"
 #include "api/views.h"
@@ -62,7 +64,7 @@ static bool filter_or_reply(struct req *r, struct studio_filter *f)
 #define KEY_STR(s) (s) ? (int)strlen(s) : -1, (s) ? (s) : ""
 
 /* The list is the same for every signed-in user, so it is kept (api/cache.h). */
-void api_studios_list(struct req *r)
+static void api_studios_list(struct req *r)
 {
 	struct text_list list = { 0 };
 	struct studio_filter f;
@@ -89,7 +91,7 @@ void api_studios_list(struct req *r)
 
 /* ---- GET /studios/{id} --------------------------------------------------------------- */
 
-void api_studios_get(struct req *r)
+static void api_studios_get(struct req *r)
 {
 	struct studio *s = malloc(sizeof(*s));
 	enum err e = s ? studio_get(&r->app->rdb, r->ids[0], s) : ERR_NOMEM;
@@ -133,11 +135,11 @@ static void write_done(struct api_job *j, enum err result)
 		return;
 	}
 	/* A replaced master loses the studio room at once, also on an open connection. */
-	if (w->id && w->old_master != w->result.master_id && j->r->app->recheck_room_access) {
+	if (w->id && w->old_master != w->result.master_id) {
 		char room[48];
 
 		snprintf(room, sizeof(room), "studio:%lld", (long long)w->id);
-		j->r->app->recheck_room_access(j->r->app, w->old_master, room);
+		hub_recheck(j->r->app->hub, w->old_master, room);
 	}
 	reply_json(j->r, w->id ? 200 : 201, view_studio(&w->result, true));
 }
@@ -166,7 +168,7 @@ static struct studio_write *parse_or_reply(struct req *r, bool create)
 	return w;
 }
 
-void api_studios_create(struct req *r)
+static void api_studios_create(struct req *r)
 {
 	struct studio_write *w = parse_or_reply(r, true);
 
@@ -222,7 +224,7 @@ static bool may_update_or_reply(struct req *r, struct studio_write *w)
 	return ok;
 }
 
-void api_studios_update(struct req *r)
+static void api_studios_update(struct req *r)
 {
 	struct studio_write *w = parse_or_reply(r, false);
 
@@ -257,3 +259,11 @@ bool api_studio_scope_or_reply(struct req *r, int64_t studio_id, bool need_manag
 	}
 	return true;
 }
+
+API_ROUTES(studios) = {
+	{ HTTP_GET, V1 "/studios", api_studios_list, ANY, 0 },
+	{ HTTP_POST, V1 "/studios", api_studios_create, ADMINS, 0 },
+	{ HTTP_GET, V1 "/studios/{id}", api_studios_get, ANY, 0 },
+	{ HTTP_PATCH, V1 "/studios/{id}", api_studios_update, ADMINS | MASTER, 0 },
+	ROUTES_END,
+};

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "api/router.h"
 #include "api/job.h"
 #include "api/views.h"
 #include "core/fields.h"
@@ -11,7 +12,7 @@ static void add(const struct university *v, void *ctx)
 	json_array_append_new(ctx, view_university(v));
 }
 
-void api_universities_list(struct req *r)
+static void api_universities_list(struct req *r)
 {
 	int64_t limit, offset, total;
 	json_t *items;
@@ -29,7 +30,7 @@ void api_universities_list(struct req *r)
 	reply_json(r, 200, view_list(items, total));
 }
 
-void api_universities_get(struct req *r)
+static void api_universities_get(struct req *r)
 {
 	struct university v;
 	enum err e = university_get(&r->app->rdb, r->ids[0], &v);
@@ -91,12 +92,20 @@ static void uni_write(struct req *r, int64_t id)
 	api_write(r, w, NULL, write_run, write_done);
 }
 
-void api_universities_create(struct req *r)
+static void api_universities_create(struct req *r)
 {
 	uni_write(r, 0);
 }
 
-void api_universities_update(struct req *r)
+static void api_universities_update(struct req *r)
 {
 	uni_write(r, r->ids[0]);
 }
+
+API_ROUTES(universities) = {
+	{ HTTP_GET, V1 "/universities", api_universities_list, ANY, 0 },
+	{ HTTP_POST, V1 "/universities", api_universities_create, ADMIN, 0 },
+	{ HTTP_GET, V1 "/universities/{id}", api_universities_get, ANY, 0 },
+	{ HTTP_PATCH, V1 "/universities/{id}", api_universities_update, ADMIN, 0 },
+	ROUTES_END,
+};

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/router.h"
+#include "api/hub.h"
 #include "api/job.h"
 #include "api/views.h"
 #include "auth/password.h"
@@ -18,7 +20,7 @@ static void add_user(const struct user *u, void *ctx)
 	json_array_append_new(ctx, view_user(u, false));
 }
 
-void api_users_list(struct req *r)
+static void api_users_list(struct req *r)
 {
 	struct user_filter f = { req_query(r, "q"), ROLE_NONE, 0, 50, 0 };
 	const char *role = req_query(r, "role");
@@ -68,7 +70,7 @@ static void pii_done(struct api_job *j, enum err result)
 }
 
 /* Admins and the person see the whole record; the read is logged first (DESIGN §8). */
-void api_users_get(struct req *r)
+static void api_users_get(struct req *r)
 {
 	struct pii_read *p;
 	enum err e;
@@ -137,7 +139,7 @@ static void create_done(struct api_job *j, enum err result)
 	reply_json(j->r, 201, body);
 }
 
-void api_users_create(struct req *r)
+static void api_users_create(struct req *r)
 {
 	json_t *body = req_json_or_reply(r, NULL);
 	struct user_new *n = body ? calloc(1, sizeof(*n)) : NULL;
@@ -187,14 +189,14 @@ static void update_done(struct api_job *j, enum err result)
 		return;
 	}
 	/* A disabled user's sessions ended in the same transaction; close their sockets. */
-	if (p->result.disabled && j->r->app->end_user_sockets)
-		j->r->app->end_user_sockets(j->r->app, p->id, 0);
-	else if (j->r->app->recheck_room_access)
-		j->r->app->recheck_room_access(j->r->app, p->id, NULL); /* e.g. a new role */
+	if (p->result.disabled)
+		hub_end_user(j->r->app->hub, p->id, 0);
+	else
+		hub_recheck(j->r->app->hub, p->id, NULL); /* e.g. a new role */
 	reply_json(j->r, 200, view_user(&p->result, true));
 }
 
-void api_users_update(struct req *r)
+static void api_users_update(struct req *r)
 {
 	json_t *body = req_json_or_reply(r, NULL);
 	struct user_patch *p = body ? calloc(1, sizeof(*p)) : NULL;
@@ -248,14 +250,13 @@ static void reset_done(struct api_job *j, enum err result)
 		api_reply_result(j, result);
 		return;
 	}
-	if (j->r->app->end_user_sockets)
-		j->r->app->end_user_sockets(j->r->app, x->id, 0);
+	hub_end_user(j->r->app->hub, x->id, 0);
 	reply_json(j->r, 200,
 		   json_pack("{s:o, s:s}", "user", view_user(&x->user, true), "initial_password",
 			     x->plain));
 }
 
-void api_users_password_reset(struct req *r)
+static void api_users_password_reset(struct req *r)
 {
 	struct reset *x = calloc(1, sizeof(*x));
 
@@ -267,3 +268,12 @@ void api_users_password_reset(struct req *r)
 	x->id = r->ids[0];
 	api_write(r, x, NULL, reset_run, reset_done);
 }
+
+API_ROUTES(users) = {
+	{ HTTP_GET, V1 "/users", api_users_list, ADMIN, 0 },
+	{ HTTP_POST, V1 "/users", api_users_create, ADMIN, 0 },
+	{ HTTP_GET, V1 "/users/{id}", api_users_get, ANY, 0 },
+	{ HTTP_PATCH, V1 "/users/{id}", api_users_update, ADMIN, 0 },
+	{ HTTP_POST, V1 "/users/{id}/password-reset", api_users_password_reset, ADMIN, 0 },
+	ROUTES_END,
+};

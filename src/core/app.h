@@ -1,6 +1,7 @@
 /* The application context: everything the server owns hangs off one struct app (no global
  * mutable state). core/ opens the data directory, the database connections, the writer and
- * the worker pool; net/ and api/ keep their own state behind the opaque pointers. */
+ * the worker pool; api/ keeps its own state behind the opaque pointers (api_init), and net/
+ * its own in struct server. */
 #ifndef MINGSHI_CORE_APP_H
 #define MINGSHI_CORE_APP_H
 
@@ -15,8 +16,9 @@
 #include "core/writer.h"
 
 struct answer_cache;
+struct hub;
+struct search_upkeep;
 struct throttle;
-struct server;
 
 struct app {
 	struct config cfg;
@@ -30,19 +32,12 @@ struct app {
 	struct completions completions;
 	struct metrics metrics;
 
-	struct throttle *throttle;    /* api/: login throttling */
-	struct answer_cache *answers; /* api/: kept GET answers */
-	struct server *server;	      /* net/ */
-	bool demo_loaded;	      /* --demo filled an empty database this start */
-
-	/* net/ sets these: close open WebSockets whose sessions ended (DESIGN §8) — every one of
-	 * user_id's except those of session keep_session_id (0: none kept), or those of one
-	 * session. */
-	void (*end_user_sockets)(struct app *a, int64_t user_id, int64_t keep_session_id);
-	void (*end_session_sockets)(struct app *a, int64_t session_id);
-	/* net/ sets this: a user's room access may have changed (membership ended, role
-	 * changed); room NULL means every room. Open subscriptions are re-checked. */
-	void (*recheck_room_access)(struct app *a, int64_t user_id, const char *room);
+	struct throttle *throttle;	     /* api/: login throttling */
+	struct answer_cache *answers;	     /* api/: kept GET answers */
+	struct hub *hub;		     /* api/: rooms and WebSocket clients */
+	struct search_upkeep *search_upkeep; /* api/: the writer's chore's memory */
+	bool demo_loaded;		     /* --demo filled an empty database this start */
+	bool stopping; /* net/ sets it at shutdown: new requests and frames are refused */
 };
 
 /* Opens the data directory (creating it), the database (migrating it and, with --demo and no

@@ -422,3 +422,8 @@ enum err db_backup(struct db *db, const char *out_path, struct error *e)
 	sqlite3_close(out);
 	return ERR_OK;
 }
+
+const char *db_library_version(void)
+{
+	return sqlite3_libversion();
+}

@@ -108,6 +108,9 @@ int db_count_users(struct db *db);
  * process writes. Returns ERR_OK or fills *e. */
 enum err db_backup(struct db *db, const char *out_path, struct error *e);
 
+/* The version of the SQLite library linked in ("3.46.1"). */
+const char *db_library_version(void);
+
 /* Maps a failed SQLite result code to our enum: SQLITE_FULL/IOERR → ERR_UNAVAILABLE,
  * constraint → ERR_CONFLICT, else ERR_DB. */
 enum err db_err(int rc);

@@ -49,8 +49,7 @@ void queue_destroy(struct queue *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
-enum err queue_put(struct queue *q, struct job *first, struct job *last, size_t n,
-		   bool *was_empty)
+enum err queue_put(struct queue *q, struct job *first, struct job *last, size_t n, bool *was_empty)
 {
 	assert(n > 0 && list_has(first, last, n));
 	last->next = NULL;

@@ -49,8 +49,7 @@ void queue_destroy(struct queue *q);
  * and wakes one waiter. Takes ownership of them. ERR_UNAVAILABLE once closed: nothing is
  * queued and the jobs stay the caller's. *was_empty (may be NULL) tells whether the queue was
  * empty before: the poster's cue to wake a consumer that does not wait on the queue. */
-enum err queue_put(struct queue *q, struct job *first, struct job *last, size_t n,
-		   bool *was_empty);
+enum err queue_put(struct queue *q, struct job *first, struct job *last, size_t n, bool *was_empty);
 
 /* Puts n jobs taken earlier back at the front, in order (closed or not). */
 void queue_put_front(struct queue *q, struct job *first, struct job *last, size_t n);

@@ -17,6 +17,7 @@
 #include "auth/token.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "net/respond.h"
 #include "net/server.h"
 #include "net/static.h"
 #include "net/ws.h"
@@ -24,30 +25,6 @@
 #define TX_CHUNK SERVER_WRITE_MAX
 /* Room kept in front of the body for the headers (write_headers' limit). */
 #define HDR_ROOM 2048
-
-static const char CSP[] =
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-	"frame-ancestors 'none'; form-action 'self'";
-
-static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-		      unsigned char *end)
-{
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)value, (int)strlen(value), p,
-					   end);
-}
-
-int http_add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end, bool html)
-{
-	if (add_header(wsi, "strict-transport-security:", "max-age=63072000; includeSubDomains", p,
-		       end) ||
-	    add_header(wsi, "x-content-type-options:", "nosniff", p, end) ||
-	    add_header(wsi, "referrer-policy:", "same-origin", p, end) ||
-	    add_header(wsi, "x-frame-options:", "DENY", p, end))
-		return -1;
-	return html ? add_header(wsi, "content-security-policy:", CSP, p, end) : 0;
-}
 
 /* ---- request objects ----------------------------------------------------------------- */
 
@@ -193,11 +170,12 @@ static int write_headers(struct http_conn *c)
 	bool html = r->content_type && !strncmp(r->content_type, "text/html", 9);
 
 	if (lws_add_http_header_status(c->wsi, (unsigned)r->status, &p, end) ||
-	    http_add_security_headers(c->wsi, &p, end, html) ||
-	    (r->content_type && add_header(c->wsi, "content-type:", r->content_type, &p, end)) ||
-	    (r->no_store && add_header(c->wsi, "cache-control:", "no-store", &p, end)) ||
-	    (r->set_cookie[0] && add_header(c->wsi, "set-cookie:", r->set_cookie, &p, end)) ||
-	    (c->close_after && add_header(c->wsi, "connection:", "close", &p, end)) ||
+	    respond_security_headers(c->wsi, &p, end, html) ||
+	    (r->content_type &&
+	     respond_header(c->wsi, "content-type:", r->content_type, &p, end)) ||
+	    (r->no_store && respond_header(c->wsi, "cache-control:", "no-store", &p, end)) ||
+	    (r->set_cookie[0] && respond_header(c->wsi, "set-cookie:", r->set_cookie, &p, end)) ||
+	    (c->close_after && respond_header(c->wsi, "connection:", "close", &p, end)) ||
 	    lws_add_http_header_content_length(c->wsi, c->tx_len, &p, end))
 		return -1;
 	if (r->extra_headers[0]) {
@@ -402,7 +380,7 @@ static int route_request(struct http_conn *c, struct req *r)
 		reply_now(c, ERR_INVALID, NULL, "send request bodies with a Content-Length");
 		return 0;
 	}
-	if (server_of(c->wsi)->stopping) {
+	if (server_of(c->wsi)->app->stopping) {
 		c->close_after = true;
 		c->expect_body = false;
 		reply_now(c, ERR_UNAVAILABLE, NULL, "the server is shutting down");
@@ -547,23 +525,4 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}
-}
-
-int http_write_simple(struct lws *wsi, int status, const char *json_body, const char *allow)
-{
-	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
-					   *end = buf + sizeof(buf) - 1;
-	size_t n = strlen(json_body);
-
-	if (lws_add_http_header_status(wsi, (unsigned)status, &p, end) ||
-	    http_add_security_headers(wsi, &p, end, false) ||
-	    add_header(wsi, "content-type:", "application/json; charset=utf-8", &p, end) ||
-	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
-	    (allow && add_header(wsi, "allow:", allow, &p, end)) ||
-	    lws_add_http_header_content_length(wsi, n, &p, end) ||
-	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < n)
-		return -1;
-	memcpy(p, json_body, n);
-	p += n;
-	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ? -1 : 0;
 }

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "api/req.h"
-#include "net/router.h"
+#include "api/router.h"
 
 /* lws per-session data of the "http" protocol. */
 struct http_conn {
@@ -30,12 +30,5 @@ struct http_conn {
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		  size_t len);
-
-/* Writes the security headers of DESIGN §6 (and the CSP on HTML) at *p. Returns 0 or -1. */
-int http_add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end, bool html);
-
-/* Sends a complete small response from a callback that may write (upgrade refusal, static
- * 405); allow, when not NULL, is the Allow header's value. */
-int http_write_simple(struct lws *wsi, int status, const char *json_body, const char *allow);
 
 #endif

@@ -16,8 +16,7 @@
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "domain/discussion.h"
-#include "net/chat.h"
+#include "core/thread.h"
 #include "net/http.h"
 #include "net/ws.h"
 
@@ -110,9 +109,11 @@ static ev_timer rest_timer;
 
 static void on_rest_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct server *s = w->data;
+
 	(void)loop;
 	(void)revents;
-	ws_rest_tick(w->data);
+	ws_rest_tick(s->ws);
 }
 
 /* The loop's load, for ws_adapt: the time from waking (check) to waiting again (prepare),
@@ -134,7 +135,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		s->window_start_ns = now;
 	window = now - s->window_start_ns;
 	if (window >= LOAD_WINDOW_NS) {
-		ws_adapt(s, (double)s->busy_ns / (double)window, window);
+		ws_adapt(s->ws, (double)s->busy_ns / (double)window, window);
 		s->busy_ns = 0;
 		s->window_start_ns = now;
 	}
@@ -213,13 +214,13 @@ static void install_signals(struct lws_context *ctx)
  * queued for their turn, since nothing in the kernel would wake the loop for them. */
 static void server_pass(struct server *s)
 {
-	ws_write_waiting(s);
-	if (s->resting.head && !ev_is_active(&rest_timer)) {
+	ws_write_waiting(s->ws);
+	if (ws_resting(s->ws) && !ev_is_active(&rest_timer)) {
 		ev_now_update(s->loop);
-		ev_timer_set(&rest_timer, (double)ws_rest_tick_us(s) / 1e6, 0.);
+		ev_timer_set(&rest_timer, (double)ws_rest_tick_us(s->ws) / 1e6, 0.);
 		ev_timer_start(s->loop, &rest_timer);
 	}
-	ev_run(s->loop, s->waiting.head ? EVRUN_NOWAIT : EVRUN_ONCE);
+	ev_run(s->loop, ws_waiting(s->ws) ? EVRUN_NOWAIT : EVRUN_ONCE);
 }
 
 /* Service the loop until cond() holds or the deadline passes. */
@@ -242,7 +243,7 @@ static int idle(struct server *s)
 
 static int no_websockets(struct server *s)
 {
-	return s->ws_list == NULL;
+	return ws_open_count(s->ws) == 0;
 }
 
 /* DESIGN §4: stop accepting (new requests and frames get 503 / `unavailable`), let the writer
@@ -252,9 +253,9 @@ static int no_websockets(struct server *s)
 static void shutdown_server(struct server *s)
 {
 	log_info("shutting down (signal %d)", (int)got_signal);
-	s->stopping = true;
+	s->app->stopping = true;
 	service_until(s, idle, 3 * 1000000);
-	ws_close_all(s, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	ws_close_all(s->ws, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	service_until(s, no_websockets, 2 * 1000000);
 	app_quiesce(s->app);
 	completions_drain(&s->app->completions);
@@ -268,10 +269,7 @@ int server_run(struct app *app)
 
 	memset(&s, 0, sizeof(s));
 	s.app = app;
-	s.chat_jobs.max = CHAT_JOBS_KEPT;
-	s.ws_outs.max = WS_OUTS_KEPT;
-	ws_adapt(&s, 0, LOAD_WINDOW_NS); /* the starting write interval: 0, or the fixed one */
-	app->server = &s;
+	thread_set(THREAD_SERVICE);
 	if (!realpath(app->cfg.web_dir, root) || strlen(root) >= sizeof(s.web_root)) {
 		log_error("cannot open the web directory %s: %s", app->cfg.web_dir,
 			  strerror(errno));
@@ -287,18 +285,13 @@ int server_run(struct app *app)
 	}
 	if (check_port(app->cfg.listen_host, app->cfg.port) != 0)
 		return 1;
-	if (api_init(app) != ERR_OK || create_context(&s) != 0) {
+	s.ws = ws_state_new(app);
+	if (!s.ws || api_init(app) != ERR_OK || create_context(&s) != 0) {
 		log_error("cannot start the TLS listener on %s:%d (see the lws error above)",
 			  app->cfg.listen_host, app->cfg.port);
 		goto out;
 	}
 	completions_set_wake(&app->completions, wake_service, s.ctx);
-	app->end_user_sockets = ws_end_user;
-	app->end_session_sockets = ws_end_session;
-	app->recheck_room_access = ws_recheck_access;
-	writer_set_chore(&app->writer, discussion_index_chore, &s.search_upkeep,
-			 DISCUSSION_INDEX_EVERY_US);
-	hub_init(&s.hub, app);
 	install_signals(s.ctx);
 	log_info("mingshi listening on https://%s:%d", app->cfg.listen_host, app->cfg.port);
 	while (!got_signal)
@@ -308,19 +301,15 @@ int server_run(struct app *app)
 out:
 	signal_ctx = NULL;
 	if (s.ctx)
-		lws_context_destroy(s.ctx);
+		lws_context_destroy(s.ctx); /* closes what is still open */
 	if (s.loop) { /* lws has stopped its watchers: a foreign loop is ours, ours too */
 		ev_timer_stop(s.loop, &rest_timer);
 		ev_prepare_stop(s.loop, &load_prepare);
 		ev_check_stop(s.loop, &load_check);
 		ev_loop_destroy(s.loop);
 	}
-	spares_release(&s.chat_jobs);
-	spares_release(&s.ws_outs);
-	hub_free(&s.hub);
-	writer_set_chore(&app->writer, NULL, NULL, 0); /* its state was s's */
 	completions_set_wake(&app->completions, NULL, NULL);
-	app->server = NULL;
 	api_free(app);
+	ws_state_free(s.ws);
 	return rc;
 }

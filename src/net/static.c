@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
-#include "net/http.h"
-#include "net/router.h"
+#include "net/respond.h"
 #include "net/server.h"
 
 struct mime {
@@ -76,17 +75,17 @@ int static_serve(struct lws *wsi, struct server *s, const char *path)
 
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
 		metrics_count_request(&s->app->metrics, "OTHER", "static", 405);
-		return http_write_simple(wsi, 405,
-					 "{\"error\":{\"code\":\"method_not_allowed\","
-					 "\"message\":\"static files are read with GET\"}}",
-					 "GET") ||
+		return respond_simple(wsi, 405,
+				      "{\"error\":{\"code\":\"method_not_allowed\","
+				      "\"message\":\"static files are read with GET\"}}",
+				      "GET") ||
 				       lws_http_transaction_completed(wsi)
 			       ? -1
 			       : 0;
 	}
 	resolve(s, path, file, sizeof(file));
 	mime = mime_of(file);
-	if (http_add_security_headers(wsi, &p, end, !strncmp(mime, "text/html", 9)) ||
+	if (respond_security_headers(wsi, &p, end, !strncmp(mime, "text/html", 9)) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-cache", 8, &p, end))
 		return -1;

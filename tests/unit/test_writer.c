@@ -47,10 +47,10 @@ static void failing_job_alone(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
 	struct tjob jobs[5] = { { 1, false, 0, 0 },
-			       { 2, false, 0, 0 },
-			       { 3, true, 0, 0 },
-			       { 4, false, 0, 0 },
-			       { 5, false, 0, 0 } };
+				{ 2, false, 0, 0 },
+				{ 3, true, 0, 0 },
+				{ 4, false, 0, 0 },
+				{ 5, false, 0, 0 } };
 	struct completions c;
 	struct metrics m;
 	struct writer w;
@@ -113,8 +113,8 @@ static void one_wake_per_batch(void **state)
 {
 	char dir[] = "/tmp/mingshi-w-XXXXXX", path[64];
 	struct tjob jobs[7] = { { 1, false, 0, 0 }, { 2, false, 0, 0 }, { 3, false, 0, 0 },
-			       { 4, false, 0, 0 }, { 5, false, 0, 0 }, { 6, false, 0, 0 },
-			       { 7, false, 0, 0 } };
+				{ 4, false, 0, 0 }, { 5, false, 0, 0 }, { 6, false, 0, 0 },
+				{ 7, false, 0, 0 } };
 	struct completions c;
 	struct metrics m;
 	struct writer w;

@@ -1,25 +1,23 @@
 /* Discussion frames; see chat.h. */
-#include "net/chat.h"
+#include "api/chat.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/client.h"
+#include "api/hub.h"
 #include "api/views.h"
 #include "core/clock.h"
 #include "core/json.h"
-#include "core/log.h"
-#include "domain/discussion.h"
-#include "net/hub.h"
-#include "net/server.h"
-#include "net/ws.h"
 
 /* ---- frame checks -------------------------------------------------------------------- */
 
 /* The frame's fields are exactly among `allowed` and its room parses; else an error frame
  * (echoing client_id) and false. */
-static bool frame_ok(struct ws_conn *c, json_t *msg, const char *const *allowed,
+static bool frame_ok(struct client *c, json_t *msg, const char *const *allowed,
 		     struct room_ref *ref)
 {
 	const char *client_id = json_string_value(json_object_get(msg, "client_id"));
@@ -27,12 +25,12 @@ static bool frame_ok(struct ws_conn *c, json_t *msg, const char *const *allowed,
 	struct error e;
 
 	if (json_only_fields(msg, allowed, &e) != ERR_OK) {
-		ws_send_error(c, &e, client_id, room);
+		client_send_error(c, &e, client_id, room);
 		return false;
 	}
 	if (!room || !room_parse(room, ref)) {
 		error_set(&e, ERR_INVALID, "room", "room is a name like studio:3");
-		ws_send_error(c, &e, client_id, room);
+		client_send_error(c, &e, client_id, room);
 		return false;
 	}
 	return true;
@@ -49,13 +47,13 @@ enum access { MAY_READ, MAY_POST, MAY_MODERATE };
  * transaction that wrote a table they read (core/writer.h). Refusals are never remembered. */
 #define ACCESS_MEMO_US 1000000
 
-static uint64_t access_epoch(const struct ws_conn *c)
+static uint64_t access_epoch(const struct client *c)
 {
-	return atomic_load_explicit(&c->srv->app->writer.access_epoch, memory_order_acquire);
+	return atomic_load_explicit(&c->app->writer.access_epoch, memory_order_acquire);
 }
 
 /* s's memo, if it is still true for `epoch`. */
-static struct access_memo *memo_valid(struct hub_sub *s, uint64_t epoch)
+static struct access_memo *memo_valid(struct sub *s, uint64_t epoch)
 {
 	if (!s || s->memo.epoch != epoch || clock_mono_us() - s->memo.at_us >= ACCESS_MEMO_US)
 		return NULL;
@@ -64,7 +62,7 @@ static struct access_memo *memo_valid(struct hub_sub *s, uint64_t epoch)
 
 /* s's memo, started afresh unless still valid for `epoch` (read before the checks ran: a
  * write committed meanwhile has moved the epoch, and the memo is then already stale). */
-static struct access_memo *memo_for(struct hub_sub *s, uint64_t epoch)
+static struct access_memo *memo_for(struct sub *s, uint64_t epoch)
 {
 	struct access_memo *m = memo_valid(s, epoch);
 
@@ -81,10 +79,10 @@ static struct access_memo *memo_for(struct hub_sub *s, uint64_t epoch)
  * permission is asked first: it is false for a room that does not exist (room.h), so only a
  * refusal costs the extra query that tells "no such room" from "not allowed". s is the
  * subscription (NULL before a join); a MAY_POST that passed is remembered in its memo. */
-static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_ref *ref,
-		      enum access need, const char *client_id)
+static bool access_ok(struct client *c, struct sub *s, const struct room_ref *ref, enum access need,
+		      const char *client_id)
 {
-	struct app *a = c->srv->app;
+	struct app *a = c->app;
 	uint64_t epoch = access_epoch(c);
 	struct access_memo *m;
 	struct user u;
@@ -94,7 +92,7 @@ static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_re
 	if (need == MAY_POST && (m = memo_valid(s, epoch)) && m->may_post)
 		return true;
 	if (user_access_by_id(&a->rdb, c->user.id, &u) != ERR_OK || u.disabled) {
-		ws_close(c, 1008, "account disabled");
+		client_close(c, CLOSE_POLICY, "account disabled");
 		return false;
 	}
 	ok = need == MAY_READ	? ref->kind->may_read(&a->rdb, &u, ref->id)
@@ -102,7 +100,7 @@ static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_re
 				: ref->kind->may_moderate(&a->rdb, &u, ref->id);
 	if (!ok && !ref->kind->exists(&a->rdb, ref->id)) {
 		error_set(&e, ERR_NOT_FOUND, "room", "no room %s", ref->name);
-		ws_send_error(c, &e, client_id, ref->name);
+		client_send_error(c, &e, client_id, ref->name);
 		return false;
 	}
 	if (!ok) {
@@ -111,11 +109,11 @@ static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_re
 			  : need == MAY_POST ? "you may not post in %s"
 					     : "only the host and admins moderate %s",
 			  ref->name);
-		ws_send_error(c, &e, client_id, ref->name);
+		client_send_error(c, &e, client_id, ref->name);
 		/* a subscriber who lost read access leaves at once */
 		if (need == MAY_READ || !ref->kind->may_read(&a->rdb, &u, ref->id)) {
 			if (s)
-				hub_leave(&c->srv->hub, s);
+				hub_leave(c->app->hub, s);
 		}
 	} else if (need == MAY_POST && (m = memo_for(s, epoch))) {
 		m->may_post = true;
@@ -124,14 +122,14 @@ static bool access_ok(struct ws_conn *c, struct hub_sub *s, const struct room_re
 }
 
 /* Whether c's user is muted in the room; "not muted" is remembered in s's memo. */
-static bool muted(struct ws_conn *c, struct hub_sub *s, const struct room_ref *ref)
+static bool muted(struct client *c, struct sub *s, const struct room_ref *ref)
 {
 	uint64_t epoch = access_epoch(c);
 	struct access_memo *m = memo_valid(s, epoch);
 
 	if (m && m->unmuted)
 		return false;
-	if (discussion_is_muted(&c->srv->app->rdb, ref->name, c->user.id))
+	if (discussion_is_muted(&c->app->rdb, ref->name, c->user.id))
 		return true;
 	if ((m = memo_for(s, epoch)))
 		m->unmuted = true;
@@ -139,22 +137,22 @@ static bool muted(struct ws_conn *c, struct hub_sub *s, const struct room_ref *r
 }
 
 /* c's subscription to the room, or NULL after an error frame (the room is not joined). */
-static struct hub_sub *joined_or_error(struct ws_conn *c, const struct room_ref *ref,
-				       const char *client_id)
+static struct sub *joined_or_error(struct client *c, const struct room_ref *ref,
+				   const char *client_id)
 {
-	struct hub_sub *s = hub_sub_of(c, ref->name);
+	struct sub *s = hub_sub_of(c, ref->name);
 	struct error e;
 
 	if (s)
 		return s;
 	error_set(&e, ERR_INVALID, "room", "join %s first", ref->name);
-	ws_send_error(c, &e, client_id, ref->name);
+	client_send_error(c, &e, client_id, ref->name);
 	return NULL;
 }
 
 /* ---- join, leave, typing ------------------------------------------------------------- */
 
-void chat_join(struct ws_conn *c, json_t *msg)
+static void chat_join(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", "since", NULL };
 	struct room_ref ref;
@@ -165,88 +163,93 @@ void chat_join(struct ws_conn *c, json_t *msg)
 	if (!frame_ok(c, msg, FIELDS, &ref))
 		return;
 	if (json_get_int(msg, "since", false, 0, (json_int_t)1 << 53, &since, NULL, &e) != ERR_OK) {
-		ws_send_error(c, &e, NULL, ref.name);
+		client_send_error(c, &e, NULL, ref.name);
 		return;
 	}
 	/* joining again a room one has: a refusal now also ends the subscription */
 	if (!access_ok(c, hub_sub_of(c, ref.name), &ref, MAY_READ, NULL))
 		return;
-	r = hub_join(&c->srv->hub, c, &ref, since);
+	r = hub_join(c->app->hub, c, &ref, since);
 	if (r != ERR_OK) {
 		error_set(&e, r, "room",
 			  r == ERR_INVALID ? "at most %d rooms per connection" : NULL,
 			  HUB_MAX_ROOMS_PER_CONN);
-		ws_send_error(c, &e, NULL, ref.name);
+		client_send_error(c, &e, NULL, ref.name);
 	}
 }
 
-void chat_leave(struct ws_conn *c, json_t *msg)
+static void chat_leave(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", NULL };
 	struct room_ref ref;
-	struct hub_sub *s;
+	struct sub *s;
 
 	if (!frame_ok(c, msg, FIELDS, &ref))
 		return;
 	s = hub_sub_of(c, ref.name);
 	if (s)
-		hub_leave(&c->srv->hub, s);
+		hub_leave(c->app->hub, s);
 }
 
-void chat_typing(struct ws_conn *c, json_t *msg)
+static void chat_typing(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", NULL };
 	struct room_ref ref;
-	struct hub_sub *s;
+	struct sub *s;
 	json_t *v;
 
 	if (!frame_ok(c, msg, FIELDS, &ref) || !(s = joined_or_error(c, &ref, NULL)) ||
 	    !access_ok(c, s, &ref, MAY_POST, NULL))
 		return;
-	if (!hub_typing_allowed(&c->srv->hub, ref.name, c->user.id))
+	if (!hub_typing_allowed(c->app->hub, ref.name, c->user.id))
 		return; /* at most one typing event per user per 3 s: the rest are dropped */
 	v = json_pack("{s:s, s:s, s:{s:I, s:s, s:s}}", "type", "typing", "room", ref.name, "user",
 		      "id", (json_int_t)c->user.id, "name", c->user.name, "role",
 		      role_name(c->user.role));
-	hub_publish(&c->srv->hub, ref.name, v, c->user.id, 0);
+	hub_publish(c->app->hub, ref.name, v, c->user.id, 0);
 	json_decref(v);
 }
 
 /* ---- writes: send, upvote, moderate -------------------------------------------------- */
 
-enum chat_op { OP_SEND, OP_UPVOTE, OP_MODERATE, OP_MUTE };
+enum err chat_write_run(struct db *db, struct chat_write *w)
+{
+	switch (w->op) {
+	case CHAT_SEND:
+		return discussion_post(db, &w->m, &w->duplicate, &w->err);
+	case CHAT_UPVOTE:
+		return discussion_upvote(db, w->ref.name, w->target, w->user_id, &w->m, &w->changed,
+					 &w->err);
+	case CHAT_MODERATE:
+		return discussion_moderate(db, w->ref.name, (enum moderation)w->action, w->target,
+					   w->user_id, &w->m, &w->changed, &w->err);
+	case CHAT_MUTE:
+		if (w->action != MOD_MUTE && w->action != MOD_UNMUTE)
+			break;
+		w->changed = true;
+		return discussion_mute(db, w->ref.name, w->target, w->action == MOD_MUTE,
+				       w->user_id, &w->err);
+	}
+	return error_set(&w->err, ERR_INVALID, NULL, "no such chat operation (%d, action %d)",
+			 (int)w->op, w->action);
+}
 
+/* A write frame on its way through the writer. A job is ~17 KB, 16 KB of it the text buffer
+ * of a 4 000-character message, so freed jobs are kept for reuse (hub_chat_jobs(),
+ * core/spares.h): malloc gave such blocks back to the kernel and faulted them in again, ~3 % of
+ * a chat message's work. A job is zeroed all but that buffer: calloc's memset of every job,
+ * and the fresh pages it touched, were ~7 % of the event loop's time for 120-byte messages. */
 struct chat_job {
-	enum chat_op op;
-	struct ws_handle *handle; /* the sender, if still connected at completion */
-	struct server *srv;
-	struct room_ref ref;
-	int64_t user_id;
-	int action;	/* enum moderation */
-	int64_t target; /* message or user id */
-	bool duplicate, changed;
-	struct message m;
-	struct error err;
+	struct chat_write w;
+	struct client_ref *ref; /* the sender, if still connected at completion */
+	struct hub *hub;
 };
 
 static enum err job_run(struct db *db, void *arg)
 {
 	struct chat_job *j = arg;
 
-	switch (j->op) {
-	case OP_SEND:
-		return discussion_post(db, &j->m, &j->duplicate, &j->err);
-	case OP_UPVOTE:
-		return discussion_upvote(db, j->ref.name, j->target, j->user_id, &j->m, &j->changed,
-					 &j->err);
-	case OP_MODERATE:
-		return discussion_moderate(db, j->ref.name, (enum moderation)j->action, j->target,
-					   j->user_id, &j->m, &j->changed, &j->err);
-	default:
-		j->changed = true;
-		return discussion_mute(db, j->ref.name, j->target, j->action == MOD_MUTE,
-				       j->user_id, &j->err);
-	}
+	return chat_write_run(db, &j->w);
 }
 
 /* The `message` frame of a new message, written as text: the same bytes as json_dump() of
@@ -255,121 +258,121 @@ static enum err job_run(struct db *db, void *arg)
 static void publish_new(struct chat_job *j)
 {
 	struct json_text t = { 0 };
-	struct ws_buf *b;
+	struct frame *f;
 	size_t n = 0;
 	char *text;
 
 	json_text_raw(&t, "{\"type\":\"message\",\"room\":");
-	json_text_string(&t, j->ref.name);
+	json_text_string(&t, j->w.ref.name);
 	json_text_raw(&t, ",\"message\":");
-	view_message_text(&t, &j->m);
+	view_message_text(&t, &j->w.m);
 	json_text_raw(&t, "}");
 	text = json_text_finish(&t, &n);
-	if ((b = ws_buf_text(text, n))) {
-		hub_publish_buf(&j->srv->hub, j->ref.name, b, 0, j->m.id);
-		ws_buf_unref(b);
+	if ((f = frame_text(text, n))) {
+		hub_publish_frame(j->hub, j->w.ref.name, f, 0, j->w.m.id);
+		frame_unref(f);
 	}
 	free(text);
 }
 
 /* The sender's {"type":"ack","client_id","id"}, written as text. */
-static void ack(struct ws_conn *c, const struct chat_job *j)
+static void ack(struct client *c, const struct chat_write *w)
 {
 	struct json_text t = { 0 };
 	size_t n = 0;
 	char *text;
 
 	json_text_raw(&t, "{\"type\":\"ack\",\"client_id\":");
-	json_text_string(&t, j->m.client_id);
+	json_text_string(&t, w->m.client_id);
 	json_text_raw(&t, ",\"id\":");
-	json_text_int(&t, (json_int_t)j->m.id);
+	json_text_int(&t, (json_int_t)w->m.id);
 	json_text_raw(&t, "}");
 	if ((text = json_text_finish(&t, &n)))
-		ws_send_text(c, text, n);
+		client_send_text(c, text, n);
 	free(text);
 }
 
 /* Publishes the committed change to the room. */
 static void publish(struct chat_job *j)
 {
+	const struct chat_write *w = &j->w;
 	json_t *v;
 
-	if (j->op == OP_SEND) {
+	if (w->op == CHAT_SEND) {
 		publish_new(j);
 		return;
 	}
-	if (j->op == OP_MUTE)
-		v = json_pack("{s:s, s:s, s:{s:I}, s:b}", "type", "update", "room", j->ref.name,
-			      "user", "id", (json_int_t)j->target, "muted", j->action == MOD_MUTE);
+	if (w->op == CHAT_MUTE)
+		v = json_pack("{s:s, s:s, s:{s:I}, s:b}", "type", "update", "room", w->ref.name,
+			      "user", "id", (json_int_t)w->target, "muted", w->action == MOD_MUTE);
 	else
-		v = json_pack("{s:s, s:s, s:o}", "type", "update", "room", j->ref.name, "message",
-			      view_message(&j->m));
-	hub_publish(&j->srv->hub, j->ref.name, v, 0, 0);
+		v = json_pack("{s:s, s:s, s:o}", "type", "update", "room", w->ref.name, "message",
+			      view_message(&w->m));
+	hub_publish(j->hub, w->ref.name, v, 0, 0);
 	json_decref(v);
 }
 
-/* A job is ~17 KB, 16 KB of it the text buffer of a 4 000-character message. Freed jobs are
- * kept for reuse (up to CHAT_JOBS_KEPT, core/spares.h): malloc gave such blocks back to the
- * kernel and faulted them in again, ~3 % of a chat message's work. A job is zeroed all but
- * that buffer: calloc's memset of every job, and the fresh pages it touched, were ~7 % of the
- * event loop's time for 120-byte chat messages. */
+static void job_free(struct chat_job *j)
+{
+	client_ref_drop(j->ref);
+	spares_put(hub_chat_jobs(j->hub), j);
+}
 
 static void job_done(void *arg, enum err result)
 {
 	struct chat_job *j = arg;
-	struct ws_conn *c = j->handle->conn;
+	struct chat_write *w = &j->w;
+	struct client *c = j->ref->c;
 
 	if (result != ERR_OK) {
-		if (j->err.err == ERR_OK)
-			error_set(&j->err, result, NULL, NULL);
+		if (w->err.err == ERR_OK)
+			error_set(&w->err, result, NULL, NULL);
 		if (c)
-			ws_send_error(c, &j->err, j->op == OP_SEND ? j->m.client_id : NULL,
-				      j->ref.name);
+			client_send_error(c, &w->err, w->op == CHAT_SEND ? w->m.client_id : NULL,
+					  w->ref.name);
 	} else {
 		/* committed: first the sender's ack, then everyone sees it */
-		if (j->op == OP_SEND && c)
-			ack(c, j);
-		if ((j->op == OP_SEND && !j->duplicate) || (j->op != OP_SEND && j->changed))
+		if (w->op == CHAT_SEND && c)
+			ack(c, w);
+		if ((w->op == CHAT_SEND && !w->duplicate) || (w->op != CHAT_SEND && w->changed))
 			publish(j);
 	}
-	ws_handle_unref(j->handle);
-	spares_put(&j->srv->chat_jobs, j);
+	job_free(j);
 }
 
-static struct chat_job *job_new(struct ws_conn *c, enum chat_op op, const struct room_ref *ref)
+static struct chat_job *job_new(struct client *c, enum chat_op op, const struct room_ref *ref)
 {
-	struct server *s = c->srv;
-	struct chat_job *j = spares_take(&s->chat_jobs);
-	size_t text = offsetof(struct chat_job, m.text), after = text + sizeof(j->m.text);
+	struct hub *h = c->app->hub;
+	struct chat_job *j = spares_take(hub_chat_jobs(h));
+	size_t text = offsetof(struct chat_job, w.m.text), after = text + sizeof(j->w.m.text);
 
 	if (!j && !(j = malloc(sizeof(*j))))
 		return NULL;
 	memset(j, 0, text);
-	j->m.text[0] = '\0';
+	j->w.m.text[0] = '\0';
 	memset((char *)j + after, 0, sizeof(*j) - after);
-	j->op = op;
-	j->srv = s;
-	j->ref = *ref;
-	j->user_id = c->user.id;
-	j->handle = ws_handle_ref(c);
+	j->w.op = op;
+	j->w.ref = *ref;
+	j->w.user_id = c->user.id;
+	j->hub = h;
+	j->ref = client_ref_take(c);
 	return j;
 }
 
-static void job_submit(struct ws_conn *c, struct chat_job *j, const char *client_id)
+static void job_submit(struct client *c, struct chat_job *j, const char *client_id)
 {
-	enum err r = writer_submit(&c->srv->app->writer, job_run, job_done, j);
+	enum err r = writer_submit(&c->app->writer, job_run, job_done, j);
 	struct error e;
 
 	if (r != ERR_OK) {
 		error_set(&e, r, NULL, NULL);
-		ws_send_error(c, &e, client_id, j->ref.name);
-		ws_handle_unref(j->handle);
-		spares_put(&c->srv->chat_jobs, j);
+		client_send_error(c, &e, client_id, j->w.ref.name);
+		job_free(j);
 	}
 }
 
 /* Fills the message of a send frame; false after an error frame. */
-static bool parse_send(struct ws_conn *c, json_t *msg, struct chat_job *j)
+static bool parse_send(struct client *c, json_t *msg, struct chat_write *w)
 {
 	const char *client_id, *text, *kind;
 	json_int_t reply_to = 0;
@@ -382,26 +385,26 @@ static bool parse_send(struct ws_conn *c, json_t *msg, struct chat_job *j)
 		    ERR_OK ||
 	    (kind && strcmp(kind, "chat") && strcmp(kind, "question") &&
 	     error_set(&e, ERR_INVALID, "kind", "kind is chat or question"))) {
-		ws_send_error(c, &e, json_string_value(json_object_get(msg, "client_id")),
-			      j->ref.name);
+		client_send_error(c, &e, json_string_value(json_object_get(msg, "client_id")),
+				  w->ref.name);
 		return false;
 	}
-	snprintf(j->m.room, sizeof(j->m.room), "%s", j->ref.name);
-	snprintf(j->m.client_id, sizeof(j->m.client_id), "%s", client_id);
-	snprintf(j->m.kind, sizeof(j->m.kind), "%s", kind ? kind : "chat");
-	snprintf(j->m.text, sizeof(j->m.text), "%s", text);
-	j->m.user_id = c->user.id;
-	j->m.reply_to = reply_to;
+	snprintf(w->m.room, sizeof(w->m.room), "%s", w->ref.name);
+	snprintf(w->m.client_id, sizeof(w->m.client_id), "%s", client_id);
+	snprintf(w->m.kind, sizeof(w->m.kind), "%s", kind ? kind : "chat");
+	snprintf(w->m.text, sizeof(w->m.text), "%s", text);
+	w->m.user_id = c->user.id;
+	w->m.reply_to = reply_to;
 	return true;
 }
 
-void chat_send(struct ws_conn *c, json_t *msg)
+static void chat_send(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room",	  "client_id", "kind",
 					      "text", "reply_to", NULL };
 	const char *client_id = json_string_value(json_object_get(msg, "client_id"));
 	struct room_ref ref;
-	struct hub_sub *s;
+	struct sub *s;
 	struct chat_job *j;
 	struct error e;
 
@@ -411,34 +414,32 @@ void chat_send(struct ws_conn *c, json_t *msg)
 	if (muted(c, s, &ref)) {
 		error_set(&e, ERR_FORBIDDEN, NULL, "you are muted in %s", ref.name);
 		e.code = "muted";
-		ws_send_error(c, &e, client_id, ref.name);
+		client_send_error(c, &e, client_id, ref.name);
 		return;
 	}
-	j = job_new(c, OP_SEND, &ref);
+	j = job_new(c, CHAT_SEND, &ref);
 	if (!j)
 		return;
-	if (!parse_send(c, msg, j)) {
-		ws_handle_unref(j->handle);
-		spares_put(&c->srv->chat_jobs, j);
+	if (!parse_send(c, msg, &j->w)) {
+		job_free(j);
 		return;
 	}
 	/* only a valid message spends a token */
-	if (!hub_rate_take(&c->srv->hub, c->user.id)) {
+	if (!hub_rate_take(c->app->hub, c->user.id)) {
 		error_set(&e, ERR_RATE_LIMITED, NULL, "too many messages; slow down");
-		ws_send_error(c, &e, client_id, ref.name);
-		ws_handle_unref(j->handle);
-		spares_put(&c->srv->chat_jobs, j);
+		client_send_error(c, &e, client_id, ref.name);
+		job_free(j);
 		return;
 	}
 	job_submit(c, j, client_id);
 }
 
-void chat_upvote(struct ws_conn *c, json_t *msg)
+static void chat_upvote(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type", "room", "message_id", NULL };
 	json_int_t id;
 	struct room_ref ref;
-	struct hub_sub *s;
+	struct sub *s;
 	struct chat_job *j;
 	struct error e;
 
@@ -446,19 +447,19 @@ void chat_upvote(struct ws_conn *c, json_t *msg)
 		return;
 	if (json_get_int(msg, "message_id", true, 1, (json_int_t)1 << 53, &id, NULL, &e) !=
 	    ERR_OK) {
-		ws_send_error(c, &e, NULL, ref.name);
+		client_send_error(c, &e, NULL, ref.name);
 		return;
 	}
 	if (!(s = joined_or_error(c, &ref, NULL)) || !access_ok(c, s, &ref, MAY_POST, NULL))
 		return;
-	j = job_new(c, OP_UPVOTE, &ref);
+	j = job_new(c, CHAT_UPVOTE, &ref);
 	if (j) {
-		j->target = id;
+		j->w.target = id;
 		job_submit(c, j, NULL);
 	}
 }
 
-void chat_moderate(struct ws_conn *c, json_t *msg)
+static void chat_moderate(struct client *c, json_t *msg)
 {
 	static const char *const FIELDS[] = { "type",	    "room",    "action",
 					      "message_id", "user_id", NULL };
@@ -467,7 +468,7 @@ void chat_moderate(struct ws_conn *c, json_t *msg)
 	bool on_user = act == MOD_MUTE || act == MOD_UNMUTE;
 	json_int_t target = 0;
 	struct room_ref ref;
-	struct hub_sub *s;
+	struct sub *s;
 	struct chat_job *j;
 	struct error e;
 
@@ -476,20 +477,30 @@ void chat_moderate(struct ws_conn *c, json_t *msg)
 	if (act < 0) {
 		error_set(&e, ERR_INVALID, "action",
 			  "action is delete, pin, unpin, answered, mute or unmute");
-		ws_send_error(c, &e, NULL, ref.name);
+		client_send_error(c, &e, NULL, ref.name);
 		return;
 	}
 	if (json_get_int(msg, on_user ? "user_id" : "message_id", true, 1, (json_int_t)1 << 53,
 			 &target, NULL, &e) != ERR_OK) {
-		ws_send_error(c, &e, NULL, ref.name);
+		client_send_error(c, &e, NULL, ref.name);
 		return;
 	}
 	if (!(s = joined_or_error(c, &ref, NULL)) || !access_ok(c, s, &ref, MAY_MODERATE, NULL))
 		return;
-	j = job_new(c, on_user ? OP_MUTE : OP_MODERATE, &ref);
+	j = job_new(c, on_user ? CHAT_MUTE : CHAT_MODERATE, &ref);
 	if (j) {
-		j->action = act;
-		j->target = target;
+		j->w.action = act;
+		j->w.target = target;
 		job_submit(c, j, NULL);
 	}
 }
+
+API_FRAMES(chat) = {
+	{ "join", chat_join },
+	{ "leave", chat_leave },
+	{ "send", chat_send },
+	{ "upvote", chat_upvote },
+	{ "moderate", chat_moderate },
+	{ "typing", chat_typing },
+	FRAMES_END,
+};

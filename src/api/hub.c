@@ -1,15 +1,55 @@
-/* Rooms, subscribers, presence and fan-out; see hub.h. */
-#include "net/hub.h"
+/* Rooms, subscribers, presence and publishing; see hub.h. */
+#include "api/hub.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/views.h"
-#include "core/app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "domain/discussion.h"
-#include "net/ws.h"
+
+/* ---- state ---------------------------------------------------------------------------- */
+
+struct hub_user {
+	int64_t user_id;
+	double tokens;
+	int64_t at_us;
+	struct hub_user *next;
+};
+
+/* A user present in a room, with how many of their connections are subscribed. */
+struct hub_member {
+	int64_t user_id; /* 0: empty slot */
+	int conns;
+	int64_t last_typing_us; /* typing is relayed at most once per user per 3 s */
+	char name[257];
+	char role[20];
+};
+
+struct hub_room {
+	struct room_ref ref;
+	struct sub *subs;
+	size_t nsubs;
+	struct hub_member *members; /* open addressing by user_id */
+	size_t nmembers, cap_members;
+	struct hub_room *next; /* hash chain */
+};
+
+#define HUB_BUCKETS 4096
+/* How many freed chat jobs are kept for reuse (api/chat.c). */
+#define CHAT_JOBS_KEPT 256
+
+struct hub {
+	struct app *app;
+	struct hub_room *rooms[HUB_BUCKETS];
+	struct hub_user *users[HUB_BUCKETS];
+	size_t nrooms;
+	struct client *clients; /* every open client */
+	struct spares chat_jobs;
+};
 
 /* ---- presence intervals (writer jobs) ------------------------------------------------ */
 
@@ -24,6 +64,7 @@ struct presence_rec {
 
 static void rec_unref(struct presence_rec *p)
 {
+	assert(p->refs > 0);
 	if (--p->refs == 0)
 		free(p);
 }
@@ -107,22 +148,23 @@ static size_t hash_str(const char *s)
 	return x % HUB_BUCKETS;
 }
 
-struct hub_user {
-	int64_t user_id;
-	double tokens;
-	int64_t at_us;
-	struct hub_user *next;
-};
-
-void hub_init(struct hub *h, struct app *app)
+struct hub *hub_new(struct app *a)
 {
-	memset(h, 0, sizeof(*h));
-	h->app = app;
-	writer_submit(&app->writer, close_all_run, NULL, NULL);
+	struct hub *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->app = a;
+	h->chat_jobs.max = CHAT_JOBS_KEPT;
+	writer_submit(&a->writer, close_all_run, NULL, NULL);
+	return h;
 }
 
 void hub_free(struct hub *h)
 {
+	if (!h)
+		return;
+	assert(!h->clients && h->nrooms == 0);
 	for (size_t i = 0; i < HUB_BUCKETS; i++) {
 		struct hub_user *u = h->users[i], *next;
 
@@ -130,8 +172,14 @@ void hub_free(struct hub *h)
 			next = u->next;
 			free(u);
 		}
-		h->users[i] = NULL;
 	}
+	spares_release(&h->chat_jobs);
+	free(h);
+}
+
+struct spares *hub_chat_jobs(struct hub *h)
+{
+	return &h->chat_jobs;
 }
 
 static struct hub_room *room_find(struct hub *h, const char *name, bool create,
@@ -195,7 +243,7 @@ static int members_grow(struct hub_room *r)
 }
 
 /* Counts one more connection of u; returns true when u was not present before. */
-static bool member_add(struct hub_room *r, const struct ws_user *u)
+static bool member_add(struct hub_room *r, const struct client_user *u)
 {
 	struct hub_member *m;
 
@@ -257,45 +305,46 @@ static json_t *member_json(int64_t id, const char *name, const char *role)
 
 /* ---- publishing ---------------------------------------------------------------------- */
 
-/* Queues b on every subscriber of r but except_user's, and those whose history held it. */
-static void publish_to(struct hub_room *r, struct ws_buf *b, int64_t except_user,
-		       int64_t message_id)
+/* Queues f on every subscriber of r but except_user's, and those whose history held it. */
+static void publish_to(struct hub_room *r, struct frame *f, int64_t except_user, int64_t message_id)
 {
-	for (struct hub_sub *s = r->subs, *next; s; s = next) {
-		next = s->room_next; /* ws_queue may close and unsubscribe s */
-		if (except_user && s->conn->user.id == except_user)
+	for (struct sub *s = r->subs, *next; s; s = next) {
+		next = s->room_next; /* a send may close the client and unsubscribe s */
+		if (except_user && s->client->user.id == except_user)
 			continue;
 		if (message_id && message_id <= s->history_upto)
 			continue;
-		ws_queue(s->conn, b, false);
+		s->client->ops->send(s->client, f, false);
 	}
 }
 
-void hub_publish_buf(struct hub *h, const char *room, struct ws_buf *b, int64_t except_user,
-		     int64_t message_id)
+void hub_publish_frame(struct hub *h, const char *room, struct frame *f, int64_t except_user,
+		       int64_t message_id)
 {
 	struct hub_room *r = room_find(h, room, false, NULL);
 
+	assert(thread_is(THREAD_SERVICE));
 	if (r)
-		publish_to(r, b, except_user, message_id);
+		publish_to(r, f, except_user, message_id);
 }
 
 void hub_publish(struct hub *h, const char *room, const json_t *v, int64_t except_user,
 		 int64_t message_id)
 {
 	struct hub_room *r = room_find(h, room, false, NULL);
-	struct ws_buf *b;
+	struct frame *f;
 
+	assert(thread_is(THREAD_SERVICE));
 	if (!r || !r->subs)
 		return;
-	b = ws_buf_json(v); /* serialised once, shared by every queue (DESIGN §4) */
-	if (!b)
+	f = frame_json(v); /* serialised once, shared by every queue (DESIGN §4) */
+	if (!f)
 		return;
-	publish_to(r, b, except_user, message_id);
-	ws_buf_unref(b);
+	publish_to(r, f, except_user, message_id);
+	frame_unref(f);
 }
 
-static void publish_presence(struct hub *h, struct hub_room *r, const struct ws_user *u,
+static void publish_presence(struct hub *h, struct hub_room *r, const struct client_user *u,
 			     const char *state)
 {
 	json_t *v =
@@ -308,9 +357,9 @@ static void publish_presence(struct hub *h, struct hub_room *r, const struct ws_
 
 /* ---- join and leave ------------------------------------------------------------------ */
 
-struct hub_sub *hub_sub_of(struct ws_conn *c, const char *room)
+struct sub *hub_sub_of(struct client *c, const char *room)
 {
-	for (struct hub_sub *s = c->subs; s; s = s->conn_next) {
+	for (struct sub *s = c->subs; s; s = s->client_next) {
 		if (!strcmp(s->room->ref.name, room))
 			return s;
 	}
@@ -330,7 +379,7 @@ static void add_history(const struct message *m, void *arg)
 	h->last_id = m->id;
 }
 
-static void send_joined(struct hub *h, struct hub_sub *s, int64_t since)
+static void send_joined(struct hub *h, struct sub *s, int64_t since)
 {
 	struct hub_room *r = s->room;
 	struct history_query q = { r->ref.name, since, 0, HISTORY_MAX, NULL, false, false };
@@ -357,13 +406,13 @@ static void send_joined(struct hub *h, struct hub_sub *s, int64_t since)
 		s->history_upto = hist.last_id;
 	v = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "joined", "room", r->ref.name, "members",
 		      members, "history", hist.items, "more", more);
-	ws_send_json(s->conn, v);
+	client_send_json(s->client, v);
 	json_decref(v);
 }
 
-enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, int64_t since)
+enum err hub_join(struct hub *h, struct client *c, const struct room_ref *ref, int64_t since)
 {
-	struct hub_sub *s = hub_sub_of(c, ref->name);
+	struct sub *s = hub_sub_of(c, ref->name);
 	struct hub_room *r;
 
 	if (s) {
@@ -380,13 +429,13 @@ enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, 
 		return ERR_NOMEM;
 	}
 	s->room = r;
-	s->conn = c;
+	s->client = c;
 	s->room_next = r->subs;
 	if (r->subs)
 		r->subs->room_prev = s;
 	r->subs = s;
 	r->nsubs++;
-	s->conn_next = c->subs;
+	s->client_next = c->subs;
 	c->subs = s;
 	c->nsubs++;
 	s->presence = presence_open(h, &r->ref, c->user.id);
@@ -396,16 +445,17 @@ enum err hub_join(struct hub *h, struct ws_conn *c, const struct room_ref *ref, 
 	return ERR_OK;
 }
 
-void hub_leave(struct hub *h, struct hub_sub *s)
+void hub_leave(struct hub *h, struct sub *s)
 {
 	struct hub_room *r = s->room;
-	struct ws_conn *c = s->conn;
-	struct hub_sub **pp = &c->subs;
+	struct client *c = s->client;
+	struct sub **pp = &c->subs;
 
 	while (*pp && *pp != s)
-		pp = &(*pp)->conn_next;
+		pp = &(*pp)->client_next;
+	assert(*pp && c->nsubs > 0 && r->nsubs > 0);
 	if (*pp)
-		*pp = s->conn_next;
+		*pp = s->client_next;
 	c->nsubs--;
 	if (s->room_prev)
 		s->room_prev->room_next = s->room_next;
@@ -422,10 +472,26 @@ void hub_leave(struct hub *h, struct hub_sub *s)
 		room_drop(h, r);
 }
 
-void hub_conn_closed(struct hub *h, struct ws_conn *c)
+void hub_client_add(struct hub *h, struct client *c)
+{
+	c->prev = NULL;
+	c->next = h->clients;
+	if (h->clients)
+		h->clients->prev = c;
+	h->clients = c;
+}
+
+void hub_client_remove(struct hub *h, struct client *c)
 {
 	while (c->subs)
 		hub_leave(h, c->subs);
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (h->clients == c)
+		h->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 }
 
 bool hub_typing_allowed(struct hub *h, const char *room, int64_t user_id)
@@ -475,13 +541,13 @@ bool hub_rate_take(struct hub *h, int64_t user_id)
 
 /* ---- access changes ------------------------------------------------------------------ */
 
-static void revoke_sub(struct hub *h, struct hub_sub *s)
+static void revoke_sub(struct hub *h, struct sub *s)
 {
 	json_t *v =
 		json_pack("{s:s, s:s, s:s, s:s}", "type", "error", "code", "forbidden", "message",
 			  "you no longer have access to this room", "room", s->room->ref.name);
 
-	ws_send_json(s->conn, v);
+	client_send_json(s->client, v);
 	json_decref(v);
 	hub_leave(h, s);
 }
@@ -496,9 +562,9 @@ void hub_recheck(struct hub *h, int64_t user_id, const char *room)
 			rnext = r->next;
 			if (room && strcmp(r->ref.name, room))
 				continue;
-			for (struct hub_sub *s = r->subs, *next; s; s = next) {
+			for (struct sub *s = r->subs, *next; s; s = next) {
 				next = s->room_next;
-				if (s->conn->user.id != user_id)
+				if (s->client->user.id != user_id)
 					continue;
 				if (!found || !r->ref.kind->may_read(&h->app->rdb, &u, r->ref.id)) {
 					/* revoke_sub may drop the room when s was its last subscriber */
@@ -510,5 +576,23 @@ void hub_recheck(struct hub *h, int64_t user_id, const char *room)
 				}
 			}
 		}
+	}
+}
+
+/* ---- ended sessions ------------------------------------------------------------------- */
+
+void hub_end_user(struct hub *h, int64_t user_id, int64_t keep_session_id)
+{
+	for (struct client *c = h->clients; c; c = c->next) {
+		if (c->user.id == user_id && c->session_id != keep_session_id)
+			client_close(c, CLOSE_POLICY, "session ended");
+	}
+}
+
+void hub_end_session(struct hub *h, int64_t session_id)
+{
+	for (struct client *c = h->clients; c; c = c->next) {
+		if (c->session_id == session_id)
+			client_close(c, CLOSE_POLICY, "signed out");
 	}
 }

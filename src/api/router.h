@@ -1,8 +1,10 @@
-/* The route table: method + path pattern → api handler, with the roles that may call it and
- * how its body is read. net/http consults it for every /api/v1, /healthz and /metrics request;
- * scope rules finer than a role (own studio, own university) are the handler's. */
-#ifndef MINGSHI_NET_ROUTER_H
-#define MINGSHI_NET_ROUTER_H
+/* Routes: method + path pattern → api handler, with the roles that may call it and how its body
+ * is read. Each api/ resource file declares its routes beside its handlers with API_ROUTES()
+ * (mk/tables.sh collects every such table into the build); net/http asks router_match() for
+ * every /api/v1, /healthz and /metrics request. Scope rules finer than a role (own studio, own
+ * university) are the handler's. */
+#ifndef MINGSHI_API_ROUTER_H
+#define MINGSHI_API_ROUTER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,21 @@ struct route {
 	unsigned flags;
 };
 
+/* Declares an api file's route table, ended by ROUTES_END; mk/tables.sh finds the line. The
+ * order of a table is the order of the Allow header for its paths. */
+#define API_ROUTES(name) const struct route api_routes_##name[]
+#define ROUTES_END                           \
+	{                                    \
+		HTTP_OTHER, NULL, NULL, 0, 0 \
+	}
+
+/* Role sets for route tables. */
+#define ADMIN ROLE_BIT(ROLE_ADMIN)
+#define MASTER ROLE_BIT(ROLE_MASTER)
+#define TEACHER ROLE_BIT(ROLE_TEACHER)
+#define ANY ROLES_SIGNED_IN
+#define V1 "/api/v1"
+
 enum route_match { MATCH_FOUND, MATCH_NO_PATH, MATCH_NO_METHOD };
 
 /* Finds the route for method and path. On MATCH_FOUND sets *out and the {id} values; on
@@ -39,8 +56,8 @@ enum route_match router_match(enum http_method method, const char *path, const s
 			      int64_t ids[REQ_MAX_IDS], size_t *nids, char room[48], char *allow,
 			      size_t allow_cap);
 
-/* The whole table (for the permission test and docs). */
-const struct route *router_routes(size_t *n);
+/* Calls fn for every route, table by table (`mingshi routes`, the permission test). */
+void router_each(void (*fn)(const struct route *rt, void *ctx), void *ctx);
 
 /* "GET", "POST", … */
 const char *http_method_name(enum http_method m);
