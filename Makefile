@@ -6,7 +6,7 @@
 #   make test       deps + builds, then every suite; ends with "N passed, N failed"
 #   make bench      the benchmarks against the Node.js and mosquitto peers (long; docs/BENCHMARKS.md)
 #   make bench-smoke every benchmark scenario for ~2 s at small scale (part of make test)
-#   make check      layer rules (STYLE 1) and clang-format
+#   make check      layer rules on includes and symbols (DESIGN §3), and clang-format
 #   make clean      remove build outputs (not .deps/)
 
 DEPS      := .deps
@@ -163,9 +163,9 @@ bench: deps $(BENCH_OK) build/mingshi build/bench/msgen
 bench-smoke: deps $(BENCH_OK) build/mingshi build/bench/msgen
 	node tests/bench/bench.mjs --smoke
 
-check:
-	@! grep -rln 'libwebsockets.h' src/domain || { echo "check: domain/ includes lws"; exit 1; }
-	@! grep -rln 'sqlite3.h' src/api src/net || { echo "check: api/ or net/ includes sqlite3.h"; exit 1; }
+# The layer rule (DESIGN §3) on includes and on the release objects' symbols, then the format.
+check: build/mingshi
+	@mk/check-layers.sh
 	@clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) $(UNIT_SRC) \
 		tests/bench/gen/*.[ch] tests/bench/test_gen.c
 	@echo "check: ok"

@@ -81,6 +81,21 @@ run_bench_smoke() {
 	fi
 }
 
+# The layer rule of DESIGN §3 on includes and on the release build's symbols.
+run_layers() {
+	if mk/check-layers.sh >"$out/layers.txt" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   $(tail -1 "$out/layers.txt")"
+	else
+		failed=$((failed + 1))
+		echo "FAIL layers"
+		cat "$out/layers.txt"
+	fi
+}
+
+if [ "$mode" = all ]; then
+	run_layers
+fi
 if [ "$mode" != api ]; then
 	for bin in "$@"; do
 		run_unit "$bin"
