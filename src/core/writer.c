@@ -1,7 +1,7 @@
 /* Group-committing writer thread; see writer.h. */
 
-/* sqlite3.h declares sqlite3_preupdate_hook() only when this is set; Debian's libsqlite3 is
- * built with it (PRAGMA compile_options lists ENABLE_PREUPDATE_HOOK). */
+/* sqlite3.h declares sqlite3_preupdate_hook() only when this is set; our SQLite is compiled
+ * with it (mk/deps.sh builds trixie's source with -DSQLITE_ENABLE_PREUPDATE_HOOK). */
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "core/writer.h"
 

@@ -94,23 +94,19 @@ enum err discussion_presence_close_all(struct db *db, const char *at, int *n);
 enum err discussion_index(struct db *db, int max, int *indexed, bool *more);
 
 /* The writer's chore (core/writer.h) keeps the search index in short runs of one kind each,
- * since every ack queued behind a run waits for it:
+ * each in its own transaction, because every ack queued behind a run waits for it:
  *  - indexing: discussion_index() of up to DISCUSSION_INDEX_BATCH messages, every
- *    DISCUSSION_INDEX_EVERY_US while messages arrive, at once again while more are waiting.
- *    At 10 000 messages/s that is ~1 000 per transaction, where FTS5 costs about half as much
- *    per message as in batches of 50. 2 000 a time put the durable benchmark's ack p99.9 at
- *    74-79 ms, 1 000 at 44-61 ms with the same throughput; 200 a time cost 8-11 % of it.
- *  - merging the index's segments (migration 0006 turned FTS5's automerge off): after a run
- *    that indexed, up to DISCUSSION_MERGE_RUNS runs of DISCUSSION_MERGE_PAGES leaf pages a
- *    step for up to DISCUSSION_MERGE_US each, until no merge work is left. FTS5's automerge
- *    did it in quanta of 64 pages per level, a 10-20 ms run every few; steps of 16 pages
- *    halved the p99.9 of 64.
- *    Merge work still left then waits for the next indexing run, or, when no message has
- *    come since, is done DISCUSSION_MERGE_US at a time every DISCUSSION_INDEX_EVERY_US, so
- *    that an idle server tidies its index (a catch-up of 200 000 messages left 47 segments).
- * The same 2 ms of merging used to follow the indexing in its run: ~5 ms in one go where now
- * ~3, ~1 and ~1 ms wait, a batch of acks committed between them. The benchmark's ack p99
- * went from ~12.5 to ~9.5 ms at the same throughput (docs/BENCHMARKS.md). */
+ *    DISCUSSION_INDEX_EVERY_US while messages arrive, at once again while more wait. FTS5
+ *    costs about half as much per message in batches of ~1 000 as in batches of 50; a larger
+ *    batch holds the acks longer, a smaller one costs throughput.
+ *  - merging the index's segments (migration 0006 turned FTS5's automerge off, whose 64-page
+ *    quanta held the writer 10-20 ms at a time): after a run that indexed, up to
+ *    DISCUSSION_MERGE_RUNS runs of DISCUSSION_MERGE_PAGES leaf pages a step for at most
+ *    DISCUSSION_MERGE_US each, until no merge work is left. Work still left then waits for the
+ *    next indexing run or, when no message has come, is done DISCUSSION_MERGE_US at a time
+ *    every DISCUSSION_INDEX_EVERY_US, so an idle server tidies its index too.
+ * A batch of acks commits between any two runs. The commits that set these figures hold the
+ * measurements behind them. */
 #define DISCUSSION_INDEX_BATCH 1000
 #define DISCUSSION_INDEX_EVERY_US 100000
 #define DISCUSSION_MERGE_RUNS 2

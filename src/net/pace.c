@@ -24,7 +24,7 @@
  *    count*: a socket writes as its n-th frame arrives rather than when the interval ends (the
  *    same frames per write, but the first waits n - 1 gaps instead of up to n), and waits at
  *    most the interval plus one gap (rest_late_ns) when its frames come unsteadily.
- * docs/BENCHMARKS.md has the measurements behind the bounds. */
+ * The commits that set the bounds hold the measurements behind them. */
 #include "net/pace.h"
 
 #define WS_LOAD_HIGH 0.45
