@@ -1,6 +1,6 @@
 /* core/spares: freed blocks of one size kept for reuse by one thread, up to a bound.
  *
- * For hot paths that allocate and free the same kind of block at a high rate (net/chat.c's
+ * For hot paths that allocate and free the same kind of block at a high rate (api/chat.c's
  * jobs, net/ws.c's queue entries): malloc's work, and for big blocks the pages it gives back
  * to the kernel and faults in again, are saved. A kept block holds the list's link in its
  * first bytes, so blocks must be at least a pointer in size, and a taken block's contents are

@@ -44,7 +44,7 @@ struct writer {
 	/* Moves on (after COMMIT, before the batch's completions are posted) whenever a batch
 	 * wrote a table that room-access decisions read: anything but the discussion's own
 	 * messages, votes, presence and search index, sessions and the audit trail. The service
-	 * thread trusts an access decision only within the epoch it was made in (net/chat.c).
+	 * thread trusts an access decision only within the epoch it was made in (api/chat.c).
 	 * Starts at 1, so a zeroed memo never matches. */
 	atomic_uint_fast64_t access_epoch;
 	bool access_dirty; /* writer thread only: this transaction wrote such a table */

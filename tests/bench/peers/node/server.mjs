@@ -526,7 +526,7 @@ function leave(sub) {
   if (room.subs.size === 0) rooms.delete(sub.room);
 }
 
-// ---- WebSocket: frames (src/net/chat.c) -----------------------------------------------------
+// ---- WebSocket: frames (src/api/chat.c) -----------------------------------------------------
 // String fields as json_get_string(): type, no control characters, length in code points.
 const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 function codePoints(s) { // UTF-16 units minus the low halves of surrogate pairs
