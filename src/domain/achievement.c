@@ -10,10 +10,10 @@
 
 static const char *const KINDS[] = { "paper", "award", "course", "teaching_case", "other", NULL };
 
-#define AF(name, type, member, min, max, opts, flags)                                    \
-	{                                                                                \
-		name, type, offsetof(struct achievement, member),                        \
-			sizeof(((struct achievement *)0)->member), min, max, opts, flags \
+#define AF(name_, type_, member, min_, max_, opts, flags_)                                        \
+	{                                                                                         \
+		name_, type_, FIELD_AT(struct achievement, member),                               \
+			.min = (min_), .max = (max_), .options = (opts), .flags = (flags_) | F_IN \
 	}
 
 const struct field ACHIEVEMENT_FIELDS[] = {

@@ -12,10 +12,10 @@
 static const char *const LEVELS[] = { "provincial", "national", NULL };
 static const char *const STATUSES[] = { "active", "suspended", "closed", NULL };
 
-#define SF(name, type, member, min, max, opts, flags)                                              \
-	{                                                                                          \
-		name, type, offsetof(struct studio, member), sizeof(((struct studio *)0)->member), \
-			min, max, opts, flags                                                      \
+#define SF(name_, type_, member, min_, max_, opts, flags_)                                        \
+	{                                                                                         \
+		name_, type_, FIELD_AT(struct studio, member),                                    \
+			.min = (min_), .max = (max_), .options = (opts), .flags = (flags_) | F_IN \
 	}
 
 const struct field STUDIO_FIELDS[] = {

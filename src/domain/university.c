@@ -7,10 +7,10 @@
 
 #include "domain/audit.h"
 
-#define VF(name, type, member, min, max, flags)                                         \
-	{                                                                               \
-		name, type, offsetof(struct university, member),                        \
-			sizeof(((struct university *)0)->member), min, max, NULL, flags \
+#define VF(name_, type_, member, min_, max_, flags_)                                             \
+	{                                                                                        \
+		name_, type_, FIELD_AT(struct university, member), .min = (min_), .max = (max_), \
+								   .flags = (flags_) | F_IN      \
 	}
 
 const struct field UNIVERSITY_FIELDS[] = {

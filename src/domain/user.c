@@ -21,10 +21,10 @@ static const char *const ROLE_NAMES[ROLE__COUNT] = {
 static const char *const ROLE_OPTIONS[] = { "admin",   "university_admin", "master",
 					    "teacher", "expert",	   NULL };
 
-#define UF(name, type, member, min, max, opts, flags)                                          \
-	{                                                                                      \
-		name, type, offsetof(struct user, member), sizeof(((struct user *)0)->member), \
-			min, max, opts, flags                                                  \
+#define UF(name_, type_, member, min_, max_, opts, flags_)                                        \
+	{                                                                                         \
+		name_, type_, FIELD_AT(struct user, member),                                      \
+			.min = (min_), .max = (max_), .options = (opts), .flags = (flags_) | F_IN \
 	}
 
 const struct field USER_FIELDS[] = {
