@@ -31,9 +31,7 @@ json_t *view_user(const struct user *u, bool whole_pii)
 
 json_t *view_university(const struct university *v)
 {
-	return json_pack("{s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)v->id, "name", v->name,
-			 "code", v->code, "studio_count", (json_int_t)v->studio_count, "created_at",
-			 v->created_at);
+	return fields_json(&UNIVERSITY_TABLE, v, V_BRIEF);
 }
 
 json_t *view_studio(const struct studio *s, bool full)
