@@ -78,11 +78,7 @@ json_t *view_membership(const struct member *m)
 
 json_t *view_achievement(const struct achievement *a)
 {
-	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)a->id,
-			 "studio_id", (json_int_t)a->studio_id, "kind", a->kind, "title", a->title,
-			 "achieved_on", a->achieved_on, "description", a->description, "link",
-			 a->link, "created_by", (json_int_t)a->created_by, "created_at",
-			 a->created_at);
+	return fields_json(&ACHIEVEMENT_TABLE, a, V_BRIEF);
 }
 
 json_t *view_message(const struct message *m)
