@@ -40,24 +40,7 @@ json_t *view_university(const struct university *v)
 
 json_t *view_studio(const struct studio *s, bool full)
 {
-	json_t *o = json_pack(
-		"{s:I, s:s, s:{s:I, s:s, s:s}, s:{s:I, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:s,"
-		" s:s, s:s}",
-		"id", (json_int_t)s->id, "name", s->name, "master", "id", (json_int_t)s->master_id,
-		"name", s->master_name, "title", s->master_title, "university", "id",
-		(json_int_t)s->university_id, "name", s->university_name, "discipline",
-		s->discipline, "level", s->level, "established_on", s->established_on, "cycle",
-		s->cycle, "max_members", (json_int_t)s->max_members, "member_count",
-		(json_int_t)s->member_count, "status", s->status, "created_at", s->created_at,
-		"updated_at", s->updated_at);
-
-	if (o && full) {
-		json_object_set_new(o, "introduction", json_string(s->introduction));
-		json_object_set_new(o, "training_plan", json_string(s->training_plan));
-		json_object_set_new(o, "honours", json_string(s->honours));
-		json_object_set_new(o, "pending_count", json_integer(s->pending_count));
-	}
-	return o;
+	return fields_json(&STUDIO_TABLE, s, full ? V_FULL : V_BRIEF);
 }
 
 json_t *view_member(const struct member *m, bool with_reason)
@@ -114,27 +97,7 @@ static void int_field(struct json_text *t, const char *key, int64_t v)
 
 void view_studio_text(struct json_text *t, const struct studio *s)
 {
-	json_text_raw(t, "{\"id\":");
-	json_text_int(t, s->id);
-	text_field(t, "name", s->name);
-	json_text_raw(t, ",\"master\":{\"id\":");
-	json_text_int(t, s->master_id);
-	text_field(t, "name", s->master_name);
-	text_field(t, "title", s->master_title);
-	json_text_raw(t, "},\"university\":{\"id\":");
-	json_text_int(t, s->university_id);
-	text_field(t, "name", s->university_name);
-	json_text_raw(t, "}");
-	text_field(t, "discipline", s->discipline);
-	text_field(t, "level", s->level);
-	text_field(t, "established_on", s->established_on);
-	text_field(t, "cycle", s->cycle);
-	int_field(t, "max_members", s->max_members);
-	int_field(t, "member_count", s->member_count);
-	text_field(t, "status", s->status);
-	text_field(t, "created_at", s->created_at);
-	text_field(t, "updated_at", s->updated_at);
-	json_text_raw(t, "}");
+	fields_text(t, &STUDIO_TABLE, s, V_BRIEF);
 }
 
 void view_message_text(struct json_text *t, const struct message *m)
