@@ -45,22 +45,12 @@ json_t *view_studio(const struct studio *s, bool full)
 
 json_t *view_member(const struct member *m, bool with_reason)
 {
-	json_t *o = json_pack("{s:{s:I, s:s, s:s, s:{s:o, s:o}}, s:s, s:s, s:o}", "user", "id",
-			      (json_int_t)m->user_id, "name", m->name, "title", m->title,
-			      "university", "id", id_or_null(m->university_id), "name",
-			      m->university_id ? json_string(m->university_name) : json_null(),
-			      "status", m->status, "applied_at", m->applied_at, "decided_at",
-			      m->decided_at[0] ? json_string(m->decided_at) : json_null());
-
-	if (o && with_reason)
-		json_object_set_new(o, "reason", json_string(m->reason));
-	return o;
+	return fields_json(&MEMBER_TABLE, m, with_reason ? V_FULL : V_BRIEF);
 }
 
 json_t *view_membership(const struct member *m)
 {
-	return json_pack("{s:I, s:s, s:s}", "studio_id", (json_int_t)m->studio_id, "studio_name",
-			 m->studio_name, "status", m->status);
+	return fields_json(&MEMBER_TABLE, m, V_SIDE);
 }
 
 json_t *view_achievement(const struct achievement *a)

@@ -79,8 +79,8 @@ struct field {
 	const char *json;	    /* the JSON key, dotted to nest; NULL: name */
 };
 
-/* The place of member in struct T, for a table row: { "name", F_TEXT, FIELD_AT(…), … }. */
-#define FIELD_AT(T, member) .offset = offsetof(T, member), .size = sizeof(((T *)0)->member)
+/* The place of field in struct T, for a table row: { "name", F_TEXT, FIELD_AT(…), … }. */
+#define FIELD_AT(T, field) .offset = offsetof(T, field), .size = sizeof(((T *)0)->field)
 
 #define FIELD_END            \
 	{                    \

@@ -10,7 +10,7 @@
 
 static const char *const KINDS[] = { "paper", "award", "course", "teaching_case", "other", NULL };
 
-#define A(member) FIELD_AT(struct achievement, member)
+#define A(field) FIELD_AT(struct achievement, field)
 
 /* An achievement's fields, in the order its JSON shows them. */
 /* clang-format off */

@@ -12,7 +12,7 @@
 static const char *const LEVELS[] = { "provincial", "national", NULL };
 static const char *const STATUSES[] = { "active", "suspended", "closed", NULL };
 
-#define S(member) FIELD_AT(struct studio, member)
+#define S(field) FIELD_AT(struct studio, field)
 #define FROM \
 	" FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
 

@@ -5,7 +5,7 @@
 
 #include "domain/audit.h"
 
-#define V(member) FIELD_AT(struct university, member)
+#define V(field) FIELD_AT(struct university, field)
 
 /* A university's fields, in the order its JSON shows them. */
 /* clang-format off */

@@ -20,7 +20,7 @@ static const char *const ROLE_NAMES[ROLE__COUNT + 1] = {
 	[ROLE__COUNT] = NULL,
 };
 
-#define U(member) FIELD_AT(struct user, member)
+#define U(field) FIELD_AT(struct user, field)
 #define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
 
 /* A user's fields, in the order its JSON shows them. Requests set the F_IN ones (POST/PATCH

@@ -19,7 +19,7 @@ struct thing {
 
 static const char *const COLOURS[] = { "red", "green", NULL };
 
-#define T(member) FIELD_AT(struct thing, member)
+#define T(field) FIELD_AT(struct thing, field)
 
 static const struct field SPEC[] = {
 	{ "name", F_TEXT, T(name), .min = 2, .max = 10, .flags = F_IN | F_REQUIRED },
@@ -164,7 +164,7 @@ struct gadget {
 
 static const char *const COLOUR_CODES[] = { "", "red", "green", NULL };
 
-#define G(member) FIELD_AT(struct gadget, member)
+#define G(field) FIELD_AT(struct gadget, field)
 #define GADGET_FROM \
 	" FROM gadgets g LEFT JOIN owners o ON o.id = g.owner_id LEFT JOIN places p ON p.id = o.place_id"
 /* A table reads best laid out by hand. */
