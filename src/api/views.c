@@ -2,12 +2,6 @@
 #include "api/views.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-static json_t *id_or_null(int64_t id)
-{
-	return id ? json_integer(id) : json_null();
-}
 
 /* Replaces the value of key in o by the masked text; false (o unusable) if that fails. */
 static bool set_masked(json_t *o, const char *key, const char *masked)
@@ -60,29 +54,7 @@ json_t *view_achievement(const struct achievement *a)
 
 json_t *view_message(const struct message *m)
 {
-	return json_pack("{s:I, s:s, s:{s:I, s:s, s:s}, s:s, s:s, s:o, s:s, s:I, s:b, s:b, s:b}",
-			 "id", (json_int_t)m->id, "room", m->room, "user", "id",
-			 (json_int_t)m->user_id, "name", m->user_name, "role", m->user_role, "kind",
-			 m->kind, "text", m->text, "reply_to", id_or_null(m->reply_to),
-			 "created_at", m->created_at, "upvotes", (json_int_t)m->upvotes, "pinned",
-			 m->pinned, "answered", m->answered, "deleted", m->deleted);
-}
-
-/* "," key ":" string, for the text views below. */
-static void text_field(struct json_text *t, const char *key, const char *v)
-{
-	json_text_raw(t, ",\"");
-	json_text_raw(t, key);
-	json_text_raw(t, "\":");
-	json_text_string(t, v);
-}
-
-static void int_field(struct json_text *t, const char *key, int64_t v)
-{
-	json_text_raw(t, ",\"");
-	json_text_raw(t, key);
-	json_text_raw(t, "\":");
-	json_text_int(t, v);
+	return fields_json(&MESSAGE_TABLE, m, V_BRIEF);
 }
 
 void view_studio_text(struct json_text *t, const struct studio *s)
@@ -92,29 +64,7 @@ void view_studio_text(struct json_text *t, const struct studio *s)
 
 void view_message_text(struct json_text *t, const struct message *m)
 {
-	json_text_raw(t, "{\"id\":");
-	json_text_int(t, m->id);
-	text_field(t, "room", m->room);
-	json_text_raw(t, ",\"user\":{\"id\":");
-	json_text_int(t, m->user_id);
-	text_field(t, "name", m->user_name);
-	text_field(t, "role", m->user_role);
-	json_text_raw(t, "}");
-	text_field(t, "kind", m->kind);
-	text_field(t, "text", m->text);
-	if (m->reply_to) /* as id_or_null() */
-		int_field(t, "reply_to", m->reply_to);
-	else
-		json_text_raw(t, ",\"reply_to\":null");
-	text_field(t, "created_at", m->created_at);
-	int_field(t, "upvotes", m->upvotes);
-	json_text_raw(t, ",\"pinned\":");
-	json_text_bool(t, m->pinned);
-	json_text_raw(t, ",\"answered\":");
-	json_text_bool(t, m->answered);
-	json_text_raw(t, ",\"deleted\":");
-	json_text_bool(t, m->deleted);
-	json_text_raw(t, "}");
+	fields_text(t, &MESSAGE_TABLE, m, V_BRIEF);
 }
 
 void text_list_next(struct text_list *l)
