@@ -52,6 +52,11 @@ json_t *view_achievement(const struct achievement *a)
 	return fields_json(&ACHIEVEMENT_TABLE, a, V_BRIEF);
 }
 
+json_t *view_audit_entry(const struct audit_entry *a)
+{
+	return fields_json(&AUDIT_TABLE, a, V_BRIEF);
+}
+
 json_t *view_message(const struct message *m)
 {
 	return fields_json(&MESSAGE_TABLE, m, V_BRIEF);

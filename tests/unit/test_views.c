@@ -298,6 +298,38 @@ static void message_view(void **state)
 		    "\"answered\":false,\"deleted\":true}");
 }
 
+static void audit_view(void **state)
+{
+	struct audit_entry a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.id = 3;
+	snprintf(a.at, sizeof(a.at), "2026-01-02T03:04:05Z");
+	a.user_id = 1;
+	snprintf(a.user_name, sizeof(a.user_name), "管理员");
+	snprintf(a.action, sizeof(a.action), "user.update");
+	snprintf(a.entity, sizeof(a.entity), "user");
+	a.entity_id = 7;
+	a.detail = "{\"title\":\"教授\",\"phone\":\"changed\"}";
+	snprintf(a.hash, sizeof(a.hash), "%064d", 0);
+	assert_view(
+		view_audit_entry(&a),
+		"{\"id\":3,\"at\":\"2026-01-02T03:04:05Z\",\"user_id\":1,\"user_name\":\"管理员\","
+		"\"action\":\"user.update\",\"entity\":\"user\",\"entity_id\":7,"
+		"\"detail\":{\"title\":\"教授\",\"phone\":\"changed\"},\"hash\":\"0000000000"
+		"000000000000000000000000000000000000000000000000000000\"}");
+	/* The system's entries: no user, no entity; a detail that is not JSON stays text. */
+	a.user_id = a.entity_id = 0;
+	a.user_name[0] = '\0';
+	a.detail = "not json";
+	a.hash[0] = '\0';
+	assert_view(view_audit_entry(&a),
+		    "{\"id\":3,\"at\":\"2026-01-02T03:04:05Z\",\"user_id\":null,\"user_name\":null,"
+		    "\"action\":\"user.update\",\"entity\":\"user\",\"entity_id\":null,"
+		    "\"detail\":\"not json\",\"hash\":\"\"}");
+}
+
 /* A page is "[" message "," message … "]": json_text appends, and a failure sticks. */
 static void text_failure(void **state)
 {
@@ -341,6 +373,7 @@ int main(void)
 		TEST("views-2.4 a member as the studio and as the member sees it", member_views),
 		TEST("views-2.5 an achievement", achievement_view),
 		TEST("views-2.6 a message", message_view),
+		TEST("views-2.7 an entry of the audit log", audit_view),
 	};
 	return cmocka_run_group_tests_name("views", tests, NULL, NULL);
 }
