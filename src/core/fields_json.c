@@ -76,6 +76,8 @@ static void check_key(const struct field_plan *p, const char *key)
 	}
 }
 
+/* Whether a step before the last is in the group named by key's first prefix bytes: opening it
+ * again would split it in two. */
 static bool reopens(const struct field_plan *p, const char *key, size_t prefix)
 {
 	for (size_t i = 0; i + 1 < p->n; i++) {
@@ -87,73 +89,90 @@ static bool reopens(const struct field_plan *p, const char *key, size_t prefix)
 	return false;
 }
 
-/* Adds f as the next step of p; *depth and prev (the previous key's groups) carry the
- * groups open after the previous step. The step's text goes into arena, at its offset. */
-static void plan_step(struct field_plan *p, const struct field *f, struct json_text *arena,
-		      size_t *depth, const char **prev, size_t *prev_len, size_t *pre_at)
+/* A plan being made: the groups open after its last step, and where each step's text starts
+ * in the arena (the arena may move while it grows). */
+struct plan_maker {
+	struct field_plan *p;
+	struct json_text arena;
+	size_t depth;
+	const char *group[FIELD_DEPTH_MAX];
+	size_t group_len[FIELD_DEPTH_MAX];
+	size_t pre_at[64];
+};
+
+/* The text before f's value: close the open groups f is not in, a comma (the object has a
+ * member already) or the opening brace, open f's groups, f's key. */
+static void put_pre(struct plan_maker *m, struct field_step *s, const char *key, const char **part,
+		    const size_t *len, size_t common, size_t groups)
+{
+	for (size_t k = common; k < m->depth; k++)
+		json_text_raw(&m->arena, "}");
+	json_text_raw(&m->arena, m->p->n == 1 ? "{" : ",");
+	for (size_t k = common; k < groups; k++) {
+		assert(!reopens(m->p, key, (size_t)(part[k] + len[k] - key)));
+		s->group[k - common] = part[k];
+		s->group_len[k - common] = len[k];
+		json_text_raw(&m->arena, "\"");
+		json_text_append(&m->arena, part[k], len[k]);
+		json_text_raw(&m->arena, "\":{");
+	}
+	json_text_raw(&m->arena, "\"");
+	json_text_raw(&m->arena, s->leaf);
+	json_text_raw(&m->arena, "\":");
+}
+
+/* Adds f as the plan's next step. */
+static void plan_step(struct plan_maker *m, const struct field *f)
 {
 	const char *key = key_of(f), *part[FIELD_DEPTH_MAX + 1];
 	size_t len[FIELD_DEPTH_MAX + 1], groups = split_key(key, part, len) - 1, common = 0;
-	struct field_step *s = &p->step[p->n];
+	struct field_step *s = &m->p->step[m->p->n];
 
-	check_key(p, key);
-	while (common < *depth && common < groups && len[common] == prev_len[common] &&
-	       !memcmp(part[common], prev[common], len[common]))
+	check_key(m->p, key);
+	while (common < m->depth && common < groups && len[common] == m->group_len[common] &&
+	       !memcmp(part[common], m->group[common], len[common]))
 		common++;
-	*s = (struct field_step){ .f = f, .close = (unsigned)(*depth - common) };
-	s->open = (unsigned)(groups - common);
-	s->leaf = part[groups];
-	pre_at[p->n++] = arena->len;
-	for (size_t k = common; k < *depth; k++)
-		json_text_raw(arena, "}");
-	json_text_raw(arena, p->n == 1 ? "{" : ",");
-	for (size_t k = common; k < groups; k++) {
-		assert(!reopens(p, key, (size_t)(part[k] + len[k] - key)));
-		s->group[k - common] = part[k];
-		s->group_len[k - common] = len[k];
-		json_text_raw(arena, "\"");
-		json_text_append(arena, part[k], len[k]);
-		json_text_raw(arena, "\":{");
-	}
-	json_text_raw(arena, "\"");
-	json_text_raw(arena, s->leaf);
-	json_text_raw(arena, "\":");
+	*s = (struct field_step){ .f = f,
+				  .close = (unsigned)(m->depth - common),
+				  .open = (unsigned)(groups - common),
+				  .leaf = part[groups] };
+	m->pre_at[m->p->n++] = m->arena.len;
+	put_pre(m, s, key, part, len, common, groups);
 	for (size_t k = 0; k < groups; k++) {
-		prev[k] = part[k];
-		prev_len[k] = len[k];
+		m->group[k] = part[k];
+		m->group_len[k] = len[k];
 	}
-	*depth = groups;
+	m->depth = groups;
 }
 
 static struct field_plan *plan_build(const struct field_table *t, unsigned view)
 {
-	size_t n = 0, depth = 0, prev_len[FIELD_DEPTH_MAX], pre_at[64], end_at;
-	const char *prev[FIELD_DEPTH_MAX];
-	struct json_text arena = { 0 };
+	struct plan_maker m = { 0 };
+	size_t n = 0, end_at;
 	struct field_plan *p;
 
 	while (t->fields[n].name)
 		n++;
 	assert(n <= 64);
-	p = calloc(1, sizeof(*p) + n * sizeof(p->step[0]));
+	p = m.p = calloc(1, sizeof(*p) + n * sizeof(p->step[0]));
 	if (!p)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (shown(&t->fields[i], view))
-			plan_step(p, &t->fields[i], &arena, &depth, prev, prev_len, pre_at);
+			plan_step(&m, &t->fields[i]);
 	}
-	end_at = arena.len;
-	while (depth--)
-		json_text_raw(&arena, "}");
-	json_text_raw(&arena, p->n ? "}" : "{}");
-	p->arena = json_text_finish(&arena, NULL);
+	end_at = m.arena.len;
+	while (m.depth--)
+		json_text_raw(&m.arena, "}");
+	json_text_raw(&m.arena, p->n ? "}" : "{}");
+	p->arena = json_text_finish(&m.arena, NULL);
 	if (!p->arena) {
 		free(p);
 		return NULL;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		p->step[i].pre = p->arena + pre_at[i];
-		p->step[i].pre_len = (i + 1 < p->n ? pre_at[i + 1] : end_at) - pre_at[i];
+		p->step[i].pre = p->arena + m.pre_at[i];
+		p->step[i].pre_len = (i + 1 < p->n ? m.pre_at[i + 1] : end_at) - m.pre_at[i];
 	}
 	p->end = p->arena + end_at;
 	p->end_len = strlen(p->end);
