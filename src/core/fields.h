@@ -12,7 +12,8 @@
  *
  * What is derived from a table (statement texts, the views' plans) is built on first use by
  * whichever thread gets there, published with an atomic compare-and-swap, and never freed or
- * changed again: every thread then reads the same text at the same address. */
+ * changed again: every thread then reads the same text at the same address. That is the only
+ * mutable static state here, and it is write-once: derived constants, not shared state. */
 #ifndef MINGSHI_CORE_FIELDS_H
 #define MINGSHI_CORE_FIELDS_H
 
@@ -47,7 +48,7 @@ enum field_flag {
 	F_IN = 1 << 2,	     /* requests may set it: fields_parse() knows only these */
 	F_INSERT = 1 << 3,   /* an INSERT stores it, in the column called name */
 	F_UPDATE = 1 << 4,   /* an UPDATE stores it, in the column called name */
-	F_NOW = 1 << 5,	     /* stored as the time of the write, from SQL: no value in the struct */
+	F_NOW = 1 << 5,	     /* stored as the time of the write (SQL's clock), not bound from rec */
 	F_ZERO_NULL = 1 << 6, /* 0 or "" is NULL in SQL and null in JSON */
 	F_HIDDEN = 1 << 7,    /* never in JSON (password_hash) */
 };
