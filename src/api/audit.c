@@ -11,17 +11,7 @@
 
 static void add(const struct audit_entry *a, void *ctx)
 {
-	json_t *detail = json_loads(a->detail ? a->detail : "{}", 0, NULL);
-
-	json_array_append_new(
-		ctx, json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:s}", "id",
-			       (json_int_t)a->id, "at", a->at, "user_id",
-			       a->user_id ? json_integer(a->user_id) : json_null(), "user_name",
-			       a->user_id ? json_string(a->user_name) : json_null(), "action",
-			       a->action, "entity", a->entity, "entity_id",
-			       a->entity_id ? json_integer(a->entity_id) : json_null(), "detail",
-			       detail ? detail : json_string(a->detail ? a->detail : ""), "hash",
-			       a->hash));
+	json_array_append_new(ctx, view_audit_entry(a));
 }
 
 static void api_audit_list(struct req *r)

@@ -206,10 +206,10 @@ static bool may_update_or_reply(struct req *r, struct studio_write *w)
 			reply_err(r, ERR_FORBIDDEN, "university_id",
 				  "you may move studios only within your own university");
 	} else if (perm_studio_manage(&r->user, &sc)) {
-		ok = (w->set & ~STUDIO_MASTER_FIELDS) == 0;
+		ok = (w->set & ~studio_master_fields()) == 0;
 		if (!ok) {
 			for (size_t i = 0; STUDIO_FIELDS[i].name; i++) {
-				if ((w->set & ~STUDIO_MASTER_FIELDS) & ((uint64_t)1 << i)) {
+				if ((w->set & ~studio_master_fields()) & ((uint64_t)1 << i)) {
 					reply_err(r, ERR_FORBIDDEN, STUDIO_FIELDS[i].name,
 						  "a master edits introduction, training_plan and "
 						  "honours");

@@ -158,7 +158,6 @@ static void api_users_create(struct req *r)
 		return;
 	}
 	json_decref(body);
-	n->user.role = role_parse(n->user.role_name);
 	n->user.must_change_password = true;
 	api_write(r, n, NULL, create_run, create_done);
 }

@@ -2,168 +2,74 @@
 #include "api/views.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-static json_t *id_or_null(int64_t id)
+/* Replaces the value of key in o by the masked text; false (o unusable) if that fails. */
+static bool set_masked(json_t *o, const char *key, const char *masked)
 {
-	return id ? json_integer(id) : json_null();
+	return json_object_set_new(o, key, json_string(masked)) == 0;
 }
 
+/* Masking stays this explicit step, not a field flag: it is two fields of one entity, each
+ * with its own rule, and a view that fails to mask must show nothing at all. */
 json_t *view_user(const struct user *u, bool whole_pii)
 {
-	char phone[sizeof(((struct user *)0)->phone)], email[sizeof(((struct user *)0)->email)];
+	json_t *o = fields_json(&USER_TABLE, u, V_BRIEF);
+	char phone[sizeof(u->phone)], email[sizeof(u->email)];
 
-	if (whole_pii) {
-		memcpy(phone, u->phone, sizeof(phone));
-		memcpy(email, u->email, sizeof(email));
-	} else {
-		user_mask_phone(u->phone, phone, sizeof(phone));
-		user_mask_email(u->email, email, sizeof(email));
+	if (!o || whole_pii)
+		return o;
+	user_mask_phone(u->phone, phone, sizeof(phone));
+	user_mask_email(u->email, email, sizeof(email));
+	if (!set_masked(o, "phone", phone) || !set_masked(o, "email", email)) {
+		json_decref(o);
+		return NULL;
 	}
-	return json_pack(
-		"{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:s}", "id",
-		(json_int_t)u->id, "username", u->username, "name", u->name, "role",
-		role_name(u->role), "university_id", id_or_null(u->university_id),
-		"university_name", u->university_id ? json_string(u->university_name) : json_null(),
-		"title", u->title, "phone", phone, "email", email, "disabled", u->disabled,
-		"must_change_password", u->must_change_password, "created_at", u->created_at);
+	return o;
 }
 
 json_t *view_university(const struct university *v)
 {
-	return json_pack("{s:I, s:s, s:s, s:I, s:s}", "id", (json_int_t)v->id, "name", v->name,
-			 "code", v->code, "studio_count", (json_int_t)v->studio_count, "created_at",
-			 v->created_at);
+	return fields_json(&UNIVERSITY_TABLE, v, V_BRIEF);
 }
 
 json_t *view_studio(const struct studio *s, bool full)
 {
-	json_t *o = json_pack(
-		"{s:I, s:s, s:{s:I, s:s, s:s}, s:{s:I, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:s,"
-		" s:s, s:s}",
-		"id", (json_int_t)s->id, "name", s->name, "master", "id", (json_int_t)s->master_id,
-		"name", s->master_name, "title", s->master_title, "university", "id",
-		(json_int_t)s->university_id, "name", s->university_name, "discipline",
-		s->discipline, "level", s->level, "established_on", s->established_on, "cycle",
-		s->cycle, "max_members", (json_int_t)s->max_members, "member_count",
-		(json_int_t)s->member_count, "status", s->status, "created_at", s->created_at,
-		"updated_at", s->updated_at);
-
-	if (o && full) {
-		json_object_set_new(o, "introduction", json_string(s->introduction));
-		json_object_set_new(o, "training_plan", json_string(s->training_plan));
-		json_object_set_new(o, "honours", json_string(s->honours));
-		json_object_set_new(o, "pending_count", json_integer(s->pending_count));
-	}
-	return o;
+	return fields_json(&STUDIO_TABLE, s, full ? V_FULL : V_BRIEF);
 }
 
 json_t *view_member(const struct member *m, bool with_reason)
 {
-	json_t *o = json_pack("{s:{s:I, s:s, s:s, s:{s:o, s:o}}, s:s, s:s, s:o}", "user", "id",
-			      (json_int_t)m->user_id, "name", m->name, "title", m->title,
-			      "university", "id", id_or_null(m->university_id), "name",
-			      m->university_id ? json_string(m->university_name) : json_null(),
-			      "status", m->status, "applied_at", m->applied_at, "decided_at",
-			      m->decided_at[0] ? json_string(m->decided_at) : json_null());
-
-	if (o && with_reason)
-		json_object_set_new(o, "reason", json_string(m->reason));
-	return o;
+	return fields_json(&MEMBER_TABLE, m, with_reason ? V_FULL : V_BRIEF);
 }
 
 json_t *view_membership(const struct member *m)
 {
-	return json_pack("{s:I, s:s, s:s}", "studio_id", (json_int_t)m->studio_id, "studio_name",
-			 m->studio_name, "status", m->status);
+	return fields_json(&MEMBER_TABLE, m, V_SIDE);
 }
 
 json_t *view_achievement(const struct achievement *a)
 {
-	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)a->id,
-			 "studio_id", (json_int_t)a->studio_id, "kind", a->kind, "title", a->title,
-			 "achieved_on", a->achieved_on, "description", a->description, "link",
-			 a->link, "created_by", (json_int_t)a->created_by, "created_at",
-			 a->created_at);
+	return fields_json(&ACHIEVEMENT_TABLE, a, V_BRIEF);
+}
+
+json_t *view_audit_entry(const struct audit_entry *a)
+{
+	return fields_json(&AUDIT_TABLE, a, V_BRIEF);
 }
 
 json_t *view_message(const struct message *m)
 {
-	return json_pack("{s:I, s:s, s:{s:I, s:s, s:s}, s:s, s:s, s:o, s:s, s:I, s:b, s:b, s:b}",
-			 "id", (json_int_t)m->id, "room", m->room, "user", "id",
-			 (json_int_t)m->user_id, "name", m->user_name, "role", m->user_role, "kind",
-			 m->kind, "text", m->text, "reply_to", id_or_null(m->reply_to),
-			 "created_at", m->created_at, "upvotes", (json_int_t)m->upvotes, "pinned",
-			 m->pinned, "answered", m->answered, "deleted", m->deleted);
-}
-
-/* "," key ":" string, for the text views below. */
-static void text_field(struct json_text *t, const char *key, const char *v)
-{
-	json_text_raw(t, ",\"");
-	json_text_raw(t, key);
-	json_text_raw(t, "\":");
-	json_text_string(t, v);
-}
-
-static void int_field(struct json_text *t, const char *key, int64_t v)
-{
-	json_text_raw(t, ",\"");
-	json_text_raw(t, key);
-	json_text_raw(t, "\":");
-	json_text_int(t, v);
+	return fields_json(&MESSAGE_TABLE, m, V_BRIEF);
 }
 
 void view_studio_text(struct json_text *t, const struct studio *s)
 {
-	json_text_raw(t, "{\"id\":");
-	json_text_int(t, s->id);
-	text_field(t, "name", s->name);
-	json_text_raw(t, ",\"master\":{\"id\":");
-	json_text_int(t, s->master_id);
-	text_field(t, "name", s->master_name);
-	text_field(t, "title", s->master_title);
-	json_text_raw(t, "},\"university\":{\"id\":");
-	json_text_int(t, s->university_id);
-	text_field(t, "name", s->university_name);
-	json_text_raw(t, "}");
-	text_field(t, "discipline", s->discipline);
-	text_field(t, "level", s->level);
-	text_field(t, "established_on", s->established_on);
-	text_field(t, "cycle", s->cycle);
-	int_field(t, "max_members", s->max_members);
-	int_field(t, "member_count", s->member_count);
-	text_field(t, "status", s->status);
-	text_field(t, "created_at", s->created_at);
-	text_field(t, "updated_at", s->updated_at);
-	json_text_raw(t, "}");
+	fields_text(t, &STUDIO_TABLE, s, V_BRIEF);
 }
 
 void view_message_text(struct json_text *t, const struct message *m)
 {
-	json_text_raw(t, "{\"id\":");
-	json_text_int(t, m->id);
-	text_field(t, "room", m->room);
-	json_text_raw(t, ",\"user\":{\"id\":");
-	json_text_int(t, m->user_id);
-	text_field(t, "name", m->user_name);
-	text_field(t, "role", m->user_role);
-	json_text_raw(t, "}");
-	text_field(t, "kind", m->kind);
-	text_field(t, "text", m->text);
-	if (m->reply_to) /* as id_or_null() */
-		int_field(t, "reply_to", m->reply_to);
-	else
-		json_text_raw(t, ",\"reply_to\":null");
-	text_field(t, "created_at", m->created_at);
-	int_field(t, "upvotes", m->upvotes);
-	json_text_raw(t, ",\"pinned\":");
-	json_text_bool(t, m->pinned);
-	json_text_raw(t, ",\"answered\":");
-	json_text_bool(t, m->answered);
-	json_text_raw(t, ",\"deleted\":");
-	json_text_bool(t, m->deleted);
-	json_text_raw(t, "}");
+	fields_text(t, &MESSAGE_TABLE, m, V_BRIEF);
 }
 
 void text_list_next(struct text_list *l)

@@ -9,6 +9,7 @@
 #include "api/req.h"
 #include "core/json.h"
 #include "domain/achievement.h"
+#include "domain/audit.h"
 #include "domain/discussion.h"
 #include "domain/member.h"
 #include "domain/studio.h"
@@ -30,6 +31,9 @@ json_t *view_member(const struct member *m, bool with_reason);
 json_t *view_membership(const struct member *m);
 
 json_t *view_achievement(const struct achievement *a);
+
+/* An entry of the audit log, its detail as the JSON it holds. */
+json_t *view_audit_entry(const struct audit_entry *a);
 
 /* A room message as DESIGN §7 shows it (the `message` of message/update frames and history). */
 json_t *view_message(const struct message *m);

@@ -1,6 +1,8 @@
-/* Table-driven request fields; see fields.h. */
+/* Field tables: requests (parsing and applying patches); see fields.h. The SQL a table
+ * derives is in fields_sql.c, its JSON views in fields_json.c. */
 #include "core/fields.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,8 +35,26 @@ int enum_valid(const char *s, const char *const *options)
 	return 0;
 }
 
+int fields_code_of(const char *const *options, const char *s)
+{
+	for (int i = 0; s && s[0] && options[i]; i++) {
+		if (!strcmp(s, options[i]))
+			return i;
+	}
+	return -1;
+}
+
+const char *fields_code_text(const char *const *options, int code)
+{
+	for (int i = 0; code >= 0 && options[i]; i++) {
+		if (i == code)
+			return options[i];
+	}
+	return "";
+}
+
 /* Text compares up to its NUL: the bytes after it are not part of the value. */
-static bool field_equal(const struct field *f, const void *a, const void *b)
+bool fields_equal(const struct field *f, const void *a, const void *b)
 {
 	const char *x = (const char *)a + f->offset, *y = (const char *)b + f->offset;
 
@@ -51,7 +71,7 @@ size_t fields_apply(const struct field *spec, void *dst, const void *src, uint64
 	for (size_t i = 0; spec[i].name; i++) {
 		if (!(set & ((uint64_t)1 << i)))
 			continue;
-		if (!field_equal(&spec[i], dst, src)) {
+		if (!fields_equal(&spec[i], dst, src)) {
 			n++;
 			if (changed)
 				json_array_append_new(changed, json_string(spec[i].name));
@@ -80,10 +100,11 @@ uint64_t fields_bit(const struct field *spec, const char *name)
 	return 0;
 }
 
+/* The field requests may set called name. */
 static const struct field *find(const struct field *spec, const char *name, size_t *index)
 {
 	for (size_t i = 0; spec[i].name; i++) {
-		if (!strcmp(spec[i].name, name)) {
+		if ((spec[i].flags & F_IN) && !strcmp(spec[i].name, name)) {
 			*index = i;
 			return &spec[i];
 		}
@@ -114,6 +135,33 @@ static enum err parse_int(const struct field *f, json_t *v, int64_t *dst, struct
 	return ERR_OK;
 }
 
+/* An F_CODE: the index of v's text among the non-empty options, into an int-sized enum. */
+static enum err parse_code(const struct field *f, json_t *v, char *dst, struct error *e)
+{
+	int code = json_is_string(v) ? fields_code_of(f->options, json_string_value(v)) : -1;
+
+	assert(f->size == sizeof(int));
+	if (code < 0)
+		return error_set(e, ERR_INVALID, f->name, "%s is not one of the allowed values",
+				 f->name);
+	memcpy(dst, &code, sizeof(code));
+	return ERR_OK;
+}
+
+void fields_clear(const struct field *f, void *rec)
+{
+	char *dst = (char *)rec + f->offset;
+
+	if (f->type == F_ID || f->type == F_INT)
+		*(int64_t *)(void *)dst = 0;
+	else if (f->type == F_BOOL)
+		*(bool *)(void *)dst = false;
+	else if (f->type == F_CODE || f->type == F_JSON)
+		memset(dst, 0, f->size); /* 0; a null pointer */
+	else
+		dst[0] = '\0';
+}
+
 static enum err parse_one(const struct field *f, json_t *v, char *base, struct error *e)
 {
 	char *dst = base + f->offset;
@@ -121,12 +169,7 @@ static enum err parse_one(const struct field *f, json_t *v, char *base, struct e
 	if (json_is_null(v)) {
 		if (!(f->flags & F_NULLABLE))
 			return error_set(e, ERR_INVALID, f->name, "%s may not be null", f->name);
-		if (f->type == F_ID || f->type == F_INT)
-			*(int64_t *)(void *)dst = 0;
-		else if (f->type == F_BOOL)
-			*(bool *)(void *)dst = false;
-		else
-			dst[0] = '\0';
+		fields_clear(f, base);
 		return ERR_OK;
 	}
 	switch (f->type) {
@@ -160,6 +203,10 @@ static enum err parse_one(const struct field *f, json_t *v, char *base, struct e
 					 "%s is not one of the allowed values", f->name);
 		memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 		return ERR_OK;
+	case F_CODE:
+		return parse_code(f, v, dst, e);
+	case F_JSON:
+		break; /* never F_IN */
 	}
 	return error_set(e, ERR_INTERNAL, f->name, NULL);
 }

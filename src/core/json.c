@@ -393,6 +393,11 @@ void json_text_raw(struct json_text *t, const char *s)
 	t->failed = t->failed || !out_put(t, s, strlen(s));
 }
 
+void json_text_append(struct json_text *t, const char *s, size_t n)
+{
+	t->failed = t->failed || !out_put(t, s, n);
+}
+
 void json_text_string(struct json_text *t, const char *s)
 {
 	t->failed = t->failed || !dump_string(t, s, strlen(s));
@@ -406,6 +411,11 @@ void json_text_int(struct json_text *t, json_int_t v)
 void json_text_bool(struct json_text *t, bool v)
 {
 	json_text_raw(t, v ? "true" : "false");
+}
+
+void json_text_value(struct json_text *t, const json_t *v)
+{
+	t->failed = t->failed || !v || !dump_value(t, v, 0);
 }
 
 char *json_text_finish(struct json_text *t, size_t *len)

@@ -62,12 +62,19 @@ struct json_text {
 /* s as it is: punctuation and literal keys ("{\"id\":"). */
 void json_text_raw(struct json_text *t, const char *s);
 
+/* The n bytes at s as they are: a literal whose length is known (core/fields keeps the text
+ * between the values of a view so). */
+void json_text_append(struct json_text *t, const char *s, size_t n);
+
 /* s as a JSON string literal, escaped as jansson escapes it. */
 void json_text_string(struct json_text *t, const char *s);
 
 void json_text_int(struct json_text *t, json_int_t v);
 
 void json_text_bool(struct json_text *t, bool v);
+
+/* v as json_dump() writes it, a scalar too. Borrows v. */
+void json_text_value(struct json_text *t, const json_t *v);
 
 /* The NUL-terminated text (malloc'd, caller frees) and its length, or NULL after a failure
  * (the buffer freed). Either way t is reset, ready for another document. */

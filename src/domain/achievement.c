@@ -10,40 +10,37 @@
 
 static const char *const KINDS[] = { "paper", "award", "course", "teaching_case", "other", NULL };
 
-#define AF(name, type, member, min, max, opts, flags)                                    \
-	{                                                                                \
-		name, type, offsetof(struct achievement, member),                        \
-			sizeof(((struct achievement *)0)->member), min, max, opts, flags \
-	}
+#define A(field) FIELD_AT(struct achievement, field)
 
+/* An achievement's fields, in the order its JSON shows them. */
+/* clang-format off */
 const struct field ACHIEVEMENT_FIELDS[] = {
-	AF("kind", F_ENUM, kind, 0, 0, KINDS, F_REQUIRED),
-	AF("title", F_TEXT, title, 1, 200, NULL, F_REQUIRED),
-	AF("achieved_on", F_DATE, achieved_on, 0, 0, NULL, F_REQUIRED),
-	AF("description", F_TEXT, description, 0, 4000, NULL, F_NULLABLE),
-	AF("link", F_TEXT, link, 0, 500, NULL, F_NULLABLE),
+	{ "id", F_ID, A(id), .sql = "a.id" },
+	{ "studio_id", F_ID, A(studio_id), .flags = F_INSERT, .sql = "a.studio_id" },
+	{ "kind", F_ENUM, A(kind), .options = KINDS, .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "a.kind" },
+	{ "title", F_TEXT, A(title), .min = 1, .max = 200, .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "a.title" },
+	{ "achieved_on", F_DATE, A(achieved_on), .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "a.achieved_on" },
+	{ "description", F_TEXT, A(description), .max = 4000, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "a.description" },
+	{ "link", F_TEXT, A(link), .max = 500, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "a.link" },
+	{ "created_by", F_ID, A(created_by), .flags = F_INSERT, .sql = "a.created_by" },
+	{ "created_at", F_TEXT, A(created_at), .sql = "a.created_at" },
 	FIELD_END,
 };
+/* clang-format on */
 
-#define COLS "id, studio_id, kind, title, achieved_on, description, link, created_by, created_at"
-
-static void row_to(sqlite3_stmt *st, struct achievement *a)
-{
-	a->id = sqlite3_column_int64(st, 0);
-	a->studio_id = sqlite3_column_int64(st, 1);
-	db_col_text(st, 2, a->kind, sizeof(a->kind));
-	db_col_text(st, 3, a->title, sizeof(a->title));
-	db_col_text(st, 4, a->achieved_on, sizeof(a->achieved_on));
-	db_col_text(st, 5, a->description, sizeof(a->description));
-	db_col_text(st, 6, a->link, sizeof(a->link));
-	a->created_by = sqlite3_column_int64(st, 7);
-	db_col_text(st, 8, a->created_at, sizeof(a->created_at));
-}
+static struct field_cache cache;
+const struct field_table ACHIEVEMENT_TABLE = { ACHIEVEMENT_FIELDS, "achievements",
+					       " FROM achievements a", &cache };
 
 enum err achievement_get(struct db *db, int64_t id, struct achievement *out)
 {
-	static const char SQL[] = "SELECT " COLS " FROM achievements WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&ACHIEVEMENT_TABLE, " WHERE a.id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 	int rc;
 
 	if (!st)
@@ -51,7 +48,7 @@ enum err achievement_get(struct db *db, int64_t id, struct achievement *out)
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		row_to(st, out);
+		fields_read(&SQL, st, out);
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
@@ -61,8 +58,9 @@ enum err achievement_list(struct db *db, int64_t studio_id, int64_t limit, int64
 			  int64_t *total)
 {
 	static const char COUNT[] = "SELECT count(*) FROM achievements WHERE studio_id = ?1";
-	static const char SQL[] = "SELECT " COLS " FROM achievements WHERE studio_id = ?1"
-				  " ORDER BY achieved_on DESC, id DESC LIMIT ?2 OFFSET ?3";
+	static struct field_sql SQL = FIELD_SELECT(
+		&ACHIEVEMENT_TABLE, " WHERE a.studio_id = ?1"
+				    " ORDER BY a.achieved_on DESC, a.id DESC LIMIT ?2 OFFSET ?3");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct achievement *a;
 	int rc;
@@ -74,7 +72,7 @@ enum err achievement_list(struct db *db, int64_t studio_id, int64_t limit, int64
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	a = malloc(sizeof(*a));
 	if (!st || !a) {
 		free(a);
@@ -84,7 +82,7 @@ enum err achievement_list(struct db *db, int64_t studio_id, int64_t limit, int64
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to(st, a);
+		fields_read(&SQL, st, a);
 		fn(a, ctx);
 	}
 	db_done(st);
@@ -102,24 +100,17 @@ static enum err check(const struct achievement *a, struct error *e)
 
 enum err achievement_insert(struct db *db, struct achievement *a, int64_t actor, struct error *e)
 {
-	static const char SQL[] =
-		"INSERT INTO achievements (studio_id, kind, title, achieved_on, description, link,"
-		" created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	static struct field_sql SQL = FIELD_INSERT(&ACHIEVEMENT_TABLE, 0, "");
 	sqlite3_stmt *st;
 	int rc;
 
 	if (check(a, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
-	sqlite3_bind_int64(st, 1, a->studio_id);
-	sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->achieved_on, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, a->description, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, a->link, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, actor);
+	a->created_by = actor;
+	fields_bind(&SQL, st, a);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
@@ -136,9 +127,7 @@ enum err achievement_update(struct db *db, int64_t studio_id, int64_t id,
 			    const struct achievement *patch, uint64_t set, int64_t actor,
 			    struct achievement *out, struct error *e)
 {
-	static const char SQL[] =
-		"UPDATE achievements SET kind = ?2, title = ?3, achieved_on = ?4, description = ?5,"
-		" link = ?6 WHERE id = ?1";
+	static struct field_sql SQL = FIELD_UPDATE(&ACHIEVEMENT_TABLE, 1, " WHERE id = ?1");
 	sqlite3_stmt *st;
 	int rc;
 
@@ -147,15 +136,11 @@ enum err achievement_update(struct db *db, int64_t studio_id, int64_t id,
 	fields_apply(ACHIEVEMENT_FIELDS, out, patch, set, NULL);
 	if (check(out, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, out->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, out->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, out->achieved_on, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, out->description, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, out->link, -1, SQLITE_STATIC);
+	fields_bind(&SQL, st, out);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)

@@ -21,7 +21,9 @@ struct achievement {
 	char created_at[24];
 };
 
+/* The fields of an achievement: requests, SQL and JSON (core/fields.h). */
 extern const struct field ACHIEVEMENT_FIELDS[];
+extern const struct field_table ACHIEVEMENT_TABLE;
 
 enum err achievement_get(struct db *db, int64_t id, struct achievement *out);
 

@@ -189,6 +189,30 @@ enum err audit_verify(struct db *db, struct audit_check *out)
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
 }
 
+#define E(field) FIELD_AT(struct audit_entry, field)
+
+/* An entry's fields as GET /audit shows them. Entries are written by audit_append() alone,
+ * whose hash chain decides what is stored. */
+/* clang-format off */
+const struct field AUDIT_FIELDS[] = {
+	{ "id", F_ID, E(id), .sql = "a.id" },
+	{ "at", F_TEXT, E(at), .sql = "a.at" },
+	{ "user_id", F_ID, E(user_id), .flags = F_ZERO_NULL, .sql = "a.user_id" },
+	{ "user_name", F_TEXT, E(user_name), .flags = F_ZERO_NULL, .sql = "u.name" },
+	{ "action", F_TEXT, E(action), .sql = "a.action" },
+	{ "entity", F_TEXT, E(entity), .sql = "a.entity" },
+	{ "entity_id", F_ID, E(entity_id), .flags = F_ZERO_NULL, .sql = "a.entity_id" },
+	{ "detail", F_JSON, E(detail), .sql = "a.detail" },
+	{ "hash", F_TEXT, E(hash), .sql = "a.hash" },
+	FIELD_END,
+};
+/* clang-format on */
+
+static struct field_cache cache;
+const struct field_table AUDIT_TABLE = { AUDIT_FIELDS, NULL,
+					 " FROM audit a LEFT JOIN users u ON u.id = a.user_id",
+					 &cache };
+
 #define LIST_WHERE " WHERE (?1 IS NULL OR a.entity = ?1) AND (?2 IS NULL OR a.entity_id = ?2)"
 
 static void bind_list(sqlite3_stmt *st, const char *entity, int64_t entity_id)
@@ -204,11 +228,8 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 		    int64_t *total)
 {
 	static const char COUNT[] = "SELECT count(*) FROM audit a" LIST_WHERE;
-	static const char SQL[] =
-		"SELECT a.id, a.at, coalesce(a.user_id, 0), coalesce(u.name, ''), a.action, a.entity,"
-		" coalesce(a.entity_id, 0), a.detail, a.hash FROM audit a"
-		" LEFT JOIN users u ON u.id = a.user_id" LIST_WHERE
-		" ORDER BY a.id DESC LIMIT ?3 OFFSET ?4";
+	static struct field_sql SQL =
+		FIELD_SELECT(&AUDIT_TABLE, LIST_WHERE " ORDER BY a.id DESC LIMIT ?3 OFFSET ?4");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct audit_entry a;
 	int rc;
@@ -218,26 +239,14 @@ enum err audit_list(struct db *db, const char *entity, int64_t entity_id, int64_
 	bind_list(st, entity, entity_id);
 	*total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return ERR_DB;
 	bind_list(st, entity, entity_id);
 	sqlite3_bind_int64(st, 3, limit);
 	sqlite3_bind_int64(st, 4, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&a, 0, sizeof(a));
-		a.id = sqlite3_column_int64(st, 0);
-		db_col_text(st, 1, a.at, sizeof(a.at));
-		a.user_id = sqlite3_column_int64(st, 2);
-		snprintf(a.user_name, sizeof(a.user_name), "%s",
-			 (const char *)sqlite3_column_text(st, 3));
-		snprintf(a.action, sizeof(a.action), "%s",
-			 (const char *)sqlite3_column_text(st, 4));
-		snprintf(a.entity, sizeof(a.entity), "%s",
-			 (const char *)sqlite3_column_text(st, 5));
-		a.entity_id = sqlite3_column_int64(st, 6);
-		a.detail = (char *)sqlite3_column_text(st, 7);
-		db_col_text(st, 8, a.hash, sizeof(a.hash));
+		fields_read(&SQL, st, &a);
 		fn(&a, ctx);
 	}
 	db_done(st);

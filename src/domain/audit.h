@@ -10,6 +10,7 @@
 
 #include "core/db.h"
 #include "core/err.h"
+#include "core/fields.h"
 
 /* Appends an entry; `detail` is a JSON object (borrowed; NULL means {}). actor 0 means the
  * command line or the system. Writer thread. */
@@ -33,9 +34,13 @@ struct audit_entry {
 	char action[64];
 	char entity[32];
 	int64_t entity_id;
-	char *detail; /* JSON text, borrowed for the callback's duration */
+	const char *detail; /* JSON text, borrowed for the callback's duration */
 	char hash[65];
 };
+
+/* The fields of an entry as the log lists them: SQL and JSON (core/fields.h). */
+extern const struct field AUDIT_FIELDS[];
+extern const struct field_table AUDIT_TABLE;
 
 /* Entries newest first, optionally only those of entity (and entity_id when non-zero);
  * *total counts all matches. */

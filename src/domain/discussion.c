@@ -8,33 +8,42 @@
 #include "core/clock.h"
 #include "core/json.h"
 
-#define COLS                                                                    \
-	"m.id, m.room, m.user_id, u.name, u.role, m.client_id, m.kind, m.text," \
-	" coalesce(m.reply_to, 0), m.created_at, m.deleted, m.pinned, m.answered, m.upvotes"
-#define FROM " FROM messages m JOIN users u ON u.id = m.user_id"
+static const char *const KINDS[] = { "chat", "question", NULL };
 
-static void row_to(sqlite3_stmt *st, struct message *m)
-{
-	m->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, m->room, sizeof(m->room));
-	m->user_id = sqlite3_column_int64(st, 2);
-	db_col_text(st, 3, m->user_name, sizeof(m->user_name));
-	db_col_text(st, 4, m->user_role, sizeof(m->user_role));
-	db_col_text(st, 5, m->client_id, sizeof(m->client_id));
-	db_col_text(st, 6, m->kind, sizeof(m->kind));
-	db_col_text(st, 7, m->text, sizeof(m->text));
-	m->reply_to = sqlite3_column_int64(st, 8);
-	db_col_text(st, 9, m->created_at, sizeof(m->created_at));
-	m->deleted = sqlite3_column_int(st, 10) != 0;
-	m->pinned = sqlite3_column_int(st, 11) != 0;
-	m->answered = sqlite3_column_int(st, 12) != 0;
-	m->upvotes = sqlite3_column_int64(st, 13);
-}
+#define G(field) FIELD_AT(struct message, field)
+
+/* A message's fields, in the order DESIGN §7 shows them. Posting stores the F_INSERT ones;
+ * the other columns change through votes and moderation below. */
+/* clang-format off */
+const struct field MESSAGE_FIELDS[] = {
+	{ "id", F_ID, G(id), .sql = "m.id" },
+	{ "room", F_TEXT, G(room), .flags = F_INSERT, .sql = "m.room" },
+	{ "user_id", F_ID, G(user_id), .flags = F_INSERT, .sql = "m.user_id", .json = "user.id" },
+	{ "user_name", F_TEXT, G(user_name), .sql = "u.name", .json = "user.name" },
+	{ "user_role", F_TEXT, G(user_role), .sql = "u.role", .json = "user.role" },
+	{ "client_id", F_TEXT, G(client_id), .flags = F_INSERT | F_HIDDEN, .sql = "m.client_id" },
+	{ "kind", F_ENUM, G(kind), .options = KINDS, .flags = F_INSERT, .sql = "m.kind" },
+	{ "text", F_TEXT, G(text), .flags = F_INSERT, .sql = "m.text" },
+	{ "reply_to", F_ID, G(reply_to), .flags = F_INSERT | F_ZERO_NULL, .sql = "m.reply_to" },
+	{ "created_at", F_TEXT, G(created_at), .flags = F_INSERT, .sql = "m.created_at" },
+	{ "upvotes", F_INT, G(upvotes), .sql = "m.upvotes" },
+	{ "pinned", F_BOOL, G(pinned), .sql = "m.pinned" },
+	{ "answered", F_BOOL, G(answered), .sql = "m.answered" },
+	{ "deleted", F_BOOL, G(deleted), .sql = "m.deleted" },
+	FIELD_END,
+};
+/* clang-format on */
+
+static struct field_cache cache;
+const struct field_table MESSAGE_TABLE = { MESSAGE_FIELDS, "messages",
+					   " FROM messages m JOIN users u ON u.id = m.user_id",
+					   &cache };
 
 enum err discussion_get(struct db *db, const char *room, int64_t id, struct message *out)
 {
-	static const char SQL[] = "SELECT " COLS FROM " WHERE m.id = ?1 AND m.room = ?2";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL =
+		FIELD_SELECT(&MESSAGE_TABLE, " WHERE m.id = ?1 AND m.room = ?2");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 	int rc;
 
 	if (!st)
@@ -43,7 +52,7 @@ enum err discussion_get(struct db *db, const char *room, int64_t id, struct mess
 	sqlite3_bind_text(st, 2, room, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		row_to(st, out);
+		fields_read(&SQL, st, out);
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
@@ -301,10 +310,8 @@ static enum err fill_new(struct db *db, struct message *m, int64_t id)
  * (discussion_index). */
 enum err discussion_post(struct db *db, struct message *m, bool *duplicate, struct error *e)
 {
-	static const char SQL[] =
-		"INSERT INTO messages (room, user_id, client_id, kind, text, reply_to, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7)"
-		" ON CONFLICT (room, user_id, client_id) DO NOTHING";
+	static struct field_sql SQL = FIELD_INSERT(
+		&MESSAGE_TABLE, 0, " ON CONFLICT (room, user_id, client_id) DO NOTHING");
 	sqlite3_stmt *st;
 	int64_t id;
 	int rc;
@@ -316,18 +323,12 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 		return post_duplicate(db, m, id, duplicate, e);
 	if (m->reply_to && check_reply_to(db, m, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
 	/* stored as it is formatted: the new message's created_at (a duplicate reads its own) */
 	clock_rfc3339(clock_now(), m->created_at, sizeof(m->created_at));
-	sqlite3_bind_text(st, 1, m->room, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, m->user_id);
-	sqlite3_bind_text(st, 3, m->client_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, m->text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, m->reply_to);
-	sqlite3_bind_text(st, 7, m->created_at, -1, SQLITE_STATIC);
+	fields_bind(&SQL, st, m);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc != SQLITE_DONE)
@@ -349,9 +350,9 @@ enum err discussion_post(struct db *db, struct message *m, bool *duplicate, stru
 #define QUESTIONS " AND m.kind = 'question'"
 #define RANGE " WHERE m.room = ?1 AND m.id > ?2 AND (?3 = 0 OR m.id < ?3)"
 /* Oldest first after `after`. */
-#define FORWARD(KIND) "SELECT " COLS FROM RANGE KIND " ORDER BY m.id LIMIT ?5"
-static const char SQL_FORWARD[] = FORWARD(ANY_KIND);
-static const char SQL_FORWARD_QUESTIONS[] = FORWARD(QUESTIONS);
+#define FORWARD(KIND) FIELD_SELECT(&MESSAGE_TABLE, RANGE KIND " ORDER BY m.id LIMIT ?5")
+static struct field_sql SQL_FORWARD = FORWARD(ANY_KIND);
+static struct field_sql SQL_FORWARD_QUESTIONS = FORWARD(QUESTIONS);
 /* Where the newest page before `before` (or of all) starts: the ids of the newest limit + 1
  * messages, read from the index alone. With more than `limit` of them the oldest is left out
  * (older messages exist) and the page is the messages after it, read with SQL_FORWARD. Reading
@@ -362,9 +363,9 @@ static const char SQL_FORWARD_QUESTIONS[] = FORWARD(QUESTIONS);
 static const char SQL_NEWEST_START[] = NEWEST_START(ANY_KIND);
 static const char SQL_NEWEST_START_QUESTIONS[] = NEWEST_START(QUESTIONS);
 /* Questions by votes (most first), ties by age: the Q&A list. */
-static const char SQL_VOTES[] =
-	"SELECT " COLS FROM RANGE QUESTIONS " AND (?4 IS NULL OR ?4 = 'question')"
-	" ORDER BY m.upvotes DESC, m.id LIMIT ?5";
+static struct field_sql SQL_VOTES =
+	FIELD_SELECT(&MESSAGE_TABLE, RANGE QUESTIONS " AND (?4 IS NULL OR ?4 = 'question')"
+						     " ORDER BY m.upvotes DESC, m.id LIMIT ?5");
 
 static bool questions_only(const struct history_query *q)
 {
@@ -406,6 +407,9 @@ enum err discussion_history(struct db *db, const struct history_query *q,
 {
 	struct history_query page = *q;
 	bool newest = q->newest && !q->by_upvotes;
+	struct field_sql *sql = q->by_upvotes	    ? &SQL_VOTES
+				: questions_only(q) ? &SQL_FORWARD_QUESTIONS
+						    : &SQL_FORWARD;
 	sqlite3_stmt *st;
 	struct message *m;
 	enum err r = ERR_OK;
@@ -414,9 +418,7 @@ enum err discussion_history(struct db *db, const struct history_query *q,
 	*more = false;
 	if (newest && (r = newest_start(db, &page, more)) != ERR_OK)
 		return r;
-	st = db_stmt(db, q->by_upvotes	     ? SQL_VOTES
-			 : questions_only(q) ? SQL_FORWARD_QUESTIONS
-					     : SQL_FORWARD);
+	st = fields_stmt(db, sql);
 	m = malloc(sizeof(*m));
 	if (!st || !m) {
 		free(m);
@@ -429,7 +431,7 @@ enum err discussion_history(struct db *db, const struct history_query *q,
 			*more = true;
 			break;
 		}
-		row_to(st, m);
+		fields_read(sql, st, m);
 		fn(m, ctx);
 	}
 	db_done(st);

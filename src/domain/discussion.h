@@ -10,6 +10,7 @@
 
 #include "core/db.h"
 #include "core/err.h"
+#include "core/fields.h"
 #include "core/writer.h"
 #include "domain/room.h"
 
@@ -31,6 +32,10 @@ struct message {
 	bool deleted, pinned, answered;
 	int64_t upvotes;
 };
+
+/* The fields of a message: SQL and JSON (core/fields.h). */
+extern const struct field MESSAGE_FIELDS[];
+extern const struct field_table MESSAGE_TABLE;
 
 /* Stores m (room, user_id, client_id, kind, text, reply_to set by the caller) and fills id,
  * created_at and the author's name and role. A second post with the same (room, user,

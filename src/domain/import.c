@@ -154,7 +154,6 @@ static enum err user_row(struct db *db, const struct csv_table *t, size_t r, con
 	json_decref(o);
 	if (rc != ERR_OK)
 		return rc;
-	u.role = role_parse(u.role_name);
 	if (university_by_code_or_row(db, csv_cell(t, r, idx[3]), &u.university_id, e) != ERR_OK)
 		return e->err;
 	snprintf(u.password_hash, sizeof(u.password_hash), "%s", sec->hash[r - 1]);

@@ -12,33 +12,41 @@ bool member_has_room(int64_t approved, int64_t max_members)
 	return approved < max_members;
 }
 
-#define COLS                                                                             \
-	"x.studio_id, s.name, x.user_id, u.name, u.title, coalesce(u.university_id, 0)," \
-	" coalesce(v.name, ''), x.status, x.reason, x.applied_at, coalesce(x.decided_at, '')"
+#define M(field) FIELD_AT(struct member, field)
 #define FROM                                                          \
 	" FROM studio_members x JOIN studios s ON s.id = x.studio_id" \
 	" JOIN users u ON u.id = x.user_id LEFT JOIN universities v ON v.id = u.university_id"
 
-static void row_to(sqlite3_stmt *st, struct member *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->studio_id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, m->studio_name, sizeof(m->studio_name));
-	m->user_id = sqlite3_column_int64(st, 2);
-	db_col_text(st, 3, m->name, sizeof(m->name));
-	db_col_text(st, 4, m->title, sizeof(m->title));
-	m->university_id = sqlite3_column_int64(st, 5);
-	db_col_text(st, 6, m->university_name, sizeof(m->university_name));
-	db_col_text(st, 7, m->status, sizeof(m->status));
-	db_col_text(st, 8, m->reason, sizeof(m->reason));
-	db_col_text(st, 9, m->applied_at, sizeof(m->applied_at));
-	db_col_text(st, 10, m->decided_at, sizeof(m->decided_at));
-}
+/* A membership's fields, in the order its JSON shows them: as the studio sees its members
+ * (V_MAIN, the application's reason in V_FULL) and as the member sees their studios (V_SIDE).
+ * Writes are the state changes below, not table-driven. */
+/* clang-format off */
+const struct field MEMBER_FIELDS[] = {
+	{ "studio_id", F_ID, M(studio_id), .views = V_SIDE, .sql = "x.studio_id" },
+	{ "studio_name", F_TEXT, M(studio_name), .views = V_SIDE, .sql = "s.name" },
+	{ "user_id", F_ID, M(user_id), .sql = "x.user_id", .json = "user.id" },
+	{ "name", F_TEXT, M(name), .sql = "u.name", .json = "user.name" },
+	{ "title", F_TEXT, M(title), .sql = "u.title", .json = "user.title" },
+	{ "university_id", F_ID, M(university_id), .flags = F_ZERO_NULL, .sql = "u.university_id",
+	  .json = "user.university.id" },
+	{ "university_name", F_TEXT, M(university_name), .flags = F_ZERO_NULL, .sql = "v.name",
+	  .json = "user.university.name" },
+	{ "status", F_TEXT, M(status), .views = V_MAIN | V_SIDE, .sql = "x.status" },
+	{ "applied_at", F_TEXT, M(applied_at), .sql = "x.applied_at" },
+	{ "decided_at", F_TEXT, M(decided_at), .flags = F_ZERO_NULL, .sql = "x.decided_at" },
+	{ "reason", F_TEXT, M(reason), .views = V_FULL, .sql = "x.reason" },
+	FIELD_END,
+};
+/* clang-format on */
+
+static struct field_cache cache;
+const struct field_table MEMBER_TABLE = { MEMBER_FIELDS, "studio_members", FROM, &cache };
 
 enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct member *out)
 {
-	static const char SQL[] = "SELECT " COLS FROM " WHERE x.studio_id = ?1 AND x.user_id = ?2";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL =
+		FIELD_SELECT(&MEMBER_TABLE, " WHERE x.studio_id = ?1 AND x.user_id = ?2");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 	int rc;
 
 	if (!st)
@@ -47,22 +55,21 @@ enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct me
 	sqlite3_bind_int64(st, 2, user_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		row_to(st, out);
+		fields_read(&SQL, st, out);
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
 
-static enum err each(sqlite3_stmt *st, void (*fn)(const struct member *m, void *ctx), void *ctx,
-		     int64_t *total)
+/* Calls fn for each row of st, a statement of q. */
+static enum err each(const struct field_sql *q, sqlite3_stmt *st,
+		     void (*fn)(const struct member *m, void *ctx), void *ctx)
 {
 	struct member m;
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to(st, &m);
+		fields_read(q, st, &m);
 		fn(&m, ctx);
-		if (total)
-			(*total)++;
 	}
 	db_done(st);
 	return rc == SQLITE_DONE ? ERR_OK : db_err(rc);
@@ -74,10 +81,11 @@ enum err member_list(struct db *db, int64_t studio_id, bool all_states, int64_t 
 {
 	static const char COUNT[] = "SELECT count(*) FROM studio_members x WHERE x.studio_id = ?1"
 				    " AND (?2 OR x.status = 'approved')";
-	static const char SQL[] =
-		"SELECT " COLS FROM " WHERE x.studio_id = ?1 AND (?2 OR x.status = 'approved')"
-		" ORDER BY x.status <> 'approved', x.status <> 'pending', x.applied_at, u.id"
-		" LIMIT ?3 OFFSET ?4";
+	static struct field_sql SQL = FIELD_SELECT(
+		&MEMBER_TABLE,
+		" WHERE x.studio_id = ?1 AND (?2 OR x.status = 'approved')"
+		" ORDER BY x.status <> 'approved', x.status <> 'pending', x.applied_at,"
+		" u.id LIMIT ?3 OFFSET ?4");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 
 	*total = 0;
@@ -88,27 +96,28 @@ enum err member_list(struct db *db, int64_t studio_id, bool all_states, int64_t 
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, studio_id);
 	sqlite3_bind_int(st, 2, all_states);
 	sqlite3_bind_int64(st, 3, limit);
 	sqlite3_bind_int64(st, 4, offset);
-	return each(st, fn, ctx, NULL);
+	return each(&SQL, st, fn, ctx);
 }
 
 enum err member_of_user(struct db *db, int64_t user_id,
 			void (*fn)(const struct member *m, void *ctx), void *ctx)
 {
-	static const char SQL[] = "SELECT " COLS FROM " WHERE x.user_id = ?1"
-				  " AND x.status IN ('pending', 'approved') ORDER BY x.studio_id";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(
+		&MEMBER_TABLE, " WHERE x.user_id = ?1"
+			       " AND x.status IN ('pending', 'approved') ORDER BY x.studio_id");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, user_id);
-	return each(st, fn, ctx, NULL);
+	return each(&SQL, st, fn, ctx);
 }
 
 /* ---- writes -------------------------------------------------------------------------- */

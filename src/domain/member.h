@@ -9,6 +9,7 @@
 
 #include "core/db.h"
 #include "core/err.h"
+#include "core/fields.h"
 
 #define MEMBER_REASON_MAX 500
 
@@ -24,6 +25,10 @@ struct member {
 	char reason[MEMBER_REASON_MAX * 4 + 1];
 	char applied_at[24], decided_at[24];
 };
+
+/* The fields of a membership: SQL and JSON (core/fields.h). */
+extern const struct field MEMBER_FIELDS[];
+extern const struct field_table MEMBER_TABLE;
 
 /* The member row of user in studio (ERR_NOT_FOUND if none). Any connection. */
 enum err member_get(struct db *db, int64_t studio_id, int64_t user_id, struct member *out);

@@ -12,30 +12,65 @@
 static const char *const LEVELS[] = { "provincial", "national", NULL };
 static const char *const STATUSES[] = { "active", "suspended", "closed", NULL };
 
-#define SF(name, type, member, min, max, opts, flags)                                              \
-	{                                                                                          \
-		name, type, offsetof(struct studio, member), sizeof(((struct studio *)0)->member), \
-			min, max, opts, flags                                                      \
-	}
+#define S(field) FIELD_AT(struct studio, field)
+#define FROM \
+	" FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
 
+/* How many of the studio's members are in state: a subquery per row read. */
+#define MEMBERS_IN(state)                        \
+	"(SELECT count(*) FROM studio_members x" \
+	" WHERE x.studio_id = s.id AND x.status = '" state "')"
+
+/* A studio's fields, in the order its JSON shows them, the fields requests set in the order
+ * the audit's "changed" lists name them. The long texts (V_FULL) are read and shown only for
+ * one studio, not in lists. */
+/* clang-format off */
 const struct field STUDIO_FIELDS[] = {
-	SF("name", F_TEXT, name, 2, STUDIO_NAME_MAX, NULL, F_REQUIRED),
-	SF("master_id", F_ID, master_id, 0, 0, NULL, F_REQUIRED),
-	SF("university_id", F_ID, university_id, 0, 0, NULL, F_REQUIRED),
-	SF("discipline", F_TEXT, discipline, 1, DISCIPLINE_MAX, NULL, F_REQUIRED),
-	SF("level", F_ENUM, level, 0, 0, LEVELS, 0),
-	SF("established_on", F_DATE, established_on, 0, 0, NULL, F_REQUIRED),
-	SF("cycle", F_TEXT, cycle, 0, 20, NULL, F_NULLABLE),
-	SF("introduction", F_TEXT, introduction, 0, INTRO_MAX, NULL, F_NULLABLE),
-	SF("training_plan", F_TEXT, training_plan, 0, PLAN_MAX, NULL, F_NULLABLE),
-	SF("honours", F_TEXT, honours, 0, HONOURS_MAX, NULL, F_NULLABLE),
-	SF("max_members", F_INT, max_members, 1, 200, NULL, 0),
-	SF("status", F_ENUM, status, 0, 0, STATUSES, 0),
+	{ "id", F_ID, S(id), .sql = "s.id" },
+	{ "name", F_TEXT, S(name), .min = 2, .max = STUDIO_NAME_MAX,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "s.name" },
+	{ "master_id", F_ID, S(master_id), .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "s.master_id", .json = "master.id" },
+	{ "master_name", F_TEXT, S(master_name), .sql = "m.name", .json = "master.name" },
+	{ "master_title", F_TEXT, S(master_title), .sql = "m.title", .json = "master.title" },
+	{ "university_id", F_ID, S(university_id), .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "s.university_id", .json = "university.id" },
+	{ "university_name", F_TEXT, S(university_name), .sql = "v.name",
+	  .json = "university.name" },
+	{ "discipline", F_TEXT, S(discipline), .min = 1, .max = DISCIPLINE_MAX,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "s.discipline" },
+	{ "level", F_ENUM, S(level), .options = LEVELS, .flags = F_IN | F_STORED,
+	  .sql = "s.level" },
+	{ "established_on", F_DATE, S(established_on), .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "s.established_on" },
+	{ "cycle", F_TEXT, S(cycle), .max = 20, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "s.cycle" },
+	{ "introduction", F_TEXT, S(introduction), .max = INTRO_MAX,
+	  .flags = F_IN | F_NULLABLE | F_STORED, .views = V_FULL, .sql = "s.introduction" },
+	{ "training_plan", F_TEXT, S(training_plan), .max = PLAN_MAX,
+	  .flags = F_IN | F_NULLABLE | F_STORED, .views = V_FULL, .sql = "s.training_plan" },
+	{ "honours", F_TEXT, S(honours), .max = HONOURS_MAX,
+	  .flags = F_IN | F_NULLABLE | F_STORED, .views = V_FULL, .sql = "s.honours" },
+	{ "max_members", F_INT, S(max_members), .min = 1, .max = 200, .flags = F_IN | F_STORED,
+	  .sql = "s.max_members" },
+	{ "member_count", F_INT, S(member_count), .sql = MEMBERS_IN("approved") },
+	{ "status", F_ENUM, S(status), .options = STATUSES, .flags = F_IN | F_STORED,
+	  .sql = "s.status" },
+	{ "created_at", F_TEXT, S(created_at), .sql = "s.created_at" },
+	{ "updated_at", F_TEXT, S(updated_at), .flags = F_UPDATE | F_NOW, .sql = "s.updated_at" },
+	{ "pending_count", F_INT, S(pending_count), .views = V_FULL, .sql = MEMBERS_IN("pending") },
 	FIELD_END,
 };
+/* clang-format on */
 
-/* introduction, training_plan, honours: bits 7, 8, 9 of STUDIO_FIELDS. */
-const uint64_t STUDIO_MASTER_FIELDS = (1u << 7) | (1u << 8) | (1u << 9);
+static struct field_cache cache;
+const struct field_table STUDIO_TABLE = { STUDIO_FIELDS, "studios", FROM, &cache };
+
+uint64_t studio_master_fields(void)
+{
+	return fields_bit(STUDIO_FIELDS, "introduction") |
+	       fields_bit(STUDIO_FIELDS, "training_plan") | fields_bit(STUDIO_FIELDS, "honours");
+}
 
 void studio_defaults(struct studio *s)
 {
@@ -47,57 +82,18 @@ void studio_defaults(struct studio *s)
 
 /* ---- reads --------------------------------------------------------------------------- */
 
-#define COLS                                                                                 \
-	"s.id, s.name, s.master_id, m.name, m.title, s.university_id, v.name, s.discipline," \
-	" s.level, s.established_on, s.cycle, s.max_members, s.status, s.created_at,"        \
-	" s.updated_at,"                                                                     \
-	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                   \
-	"  AND x.status = 'approved'),"                                                      \
-	" (SELECT count(*) FROM studio_members x WHERE x.studio_id = s.id"                   \
-	"  AND x.status = 'pending')"
-#define FROM \
-	" FROM studios s JOIN users m ON m.id = s.master_id JOIN universities v ON v.id = s.university_id"
-
-static void row_to(sqlite3_stmt *st, struct studio *s)
-{
-	memset(s, 0, offsetof(struct studio, introduction));
-	s->introduction[0] = s->training_plan[0] = s->honours[0] = '\0';
-	s->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, s->name, sizeof(s->name));
-	s->master_id = sqlite3_column_int64(st, 2);
-	db_col_text(st, 3, s->master_name, sizeof(s->master_name));
-	db_col_text(st, 4, s->master_title, sizeof(s->master_title));
-	s->university_id = sqlite3_column_int64(st, 5);
-	db_col_text(st, 6, s->university_name, sizeof(s->university_name));
-	db_col_text(st, 7, s->discipline, sizeof(s->discipline));
-	db_col_text(st, 8, s->level, sizeof(s->level));
-	db_col_text(st, 9, s->established_on, sizeof(s->established_on));
-	db_col_text(st, 10, s->cycle, sizeof(s->cycle));
-	s->max_members = sqlite3_column_int64(st, 11);
-	db_col_text(st, 12, s->status, sizeof(s->status));
-	db_col_text(st, 13, s->created_at, sizeof(s->created_at));
-	db_col_text(st, 14, s->updated_at, sizeof(s->updated_at));
-	s->member_count = sqlite3_column_int64(st, 15);
-	s->pending_count = sqlite3_column_int64(st, 16);
-}
-
 enum err studio_get(struct db *db, int64_t id, struct studio *out)
 {
-	static const char SQL[] = "SELECT " COLS ", s.introduction, s.training_plan, s.honours" FROM
-				  " WHERE s.id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&STUDIO_TABLE, " WHERE s.id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 	int rc;
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		row_to(st, out);
-		db_col_text(st, 17, out->introduction, sizeof(out->introduction));
-		db_col_text(st, 18, out->training_plan, sizeof(out->training_plan));
-		db_col_text(st, 19, out->honours, sizeof(out->honours));
-	}
+	if (rc == SQLITE_ROW)
+		fields_read(&SQL, st, out);
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
@@ -142,9 +138,9 @@ enum err studio_list(struct db *db, const struct studio_filter *f,
 		     void (*fn)(const struct studio *s, void *ctx), void *ctx, int64_t *total)
 {
 	static const char COUNT[] = "SELECT count(*)" FROM WHERE;
-	static const char SQL[] =
-		"SELECT " COLS FROM WHERE " ORDER BY CASE WHEN ?6 THEN s.name END,"
-		" s.established_on DESC, s.id DESC LIMIT ?7 OFFSET ?8";
+	static struct field_sql SQL = FIELD_SELECT_BRIEF(
+		&STUDIO_TABLE, WHERE " ORDER BY CASE WHEN ?6 THEN s.name END,"
+				     " s.established_on DESC, s.id DESC LIMIT ?7 OFFSET ?8");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct studio *s;
 	int rc;
@@ -155,7 +151,7 @@ enum err studio_list(struct db *db, const struct studio_filter *f,
 	rc = sqlite3_step(st);
 	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	s = malloc(sizeof(*s));
 	if (!st || !s) {
 		free(s);
@@ -166,7 +162,7 @@ enum err studio_list(struct db *db, const struct studio_filter *f,
 	sqlite3_bind_int64(st, 7, f->limit);
 	sqlite3_bind_int64(st, 8, f->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to(st, s);
+		fields_read(&SQL, st, s);
 		fn(s, ctx);
 	}
 	db_done(st);
@@ -239,22 +235,6 @@ static enum err check(struct db *db, struct studio *s, struct error *e)
 
 /* ---- writes -------------------------------------------------------------------------- */
 
-static void bind_all(sqlite3_stmt *st, const struct studio *s)
-{
-	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->master_id);
-	sqlite3_bind_int64(st, 3, s->university_id);
-	sqlite3_bind_text(st, 4, s->discipline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, s->level, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, s->established_on, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, s->cycle, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, s->introduction, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, s->training_plan, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, s->honours, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 11, s->max_members);
-	sqlite3_bind_text(st, 12, s->status, -1, SQLITE_STATIC);
-}
-
 static enum err step_write(struct db *db, sqlite3_stmt *st, const struct studio *s, struct error *e)
 {
 	int rc = sqlite3_step(st);
@@ -272,19 +252,16 @@ static enum err step_write(struct db *db, sqlite3_stmt *st, const struct studio 
 
 enum err studio_insert(struct db *db, struct studio *s, int64_t actor, struct error *e)
 {
-	static const char SQL[] =
-		"INSERT INTO studios (name, master_id, university_id, discipline, level,"
-		" established_on, cycle, introduction, training_plan, honours, max_members, status)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+	static struct field_sql SQL = FIELD_INSERT(&STUDIO_TABLE, 0, "");
 	sqlite3_stmt *st;
 
 	s->id = 0;
 	if (check(db, s, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
-	bind_all(st, s);
+	fields_bind(&SQL, st, s);
 	if (step_write(db, st, s, e) != ERR_OK)
 		return e->err;
 	s->id = sqlite3_last_insert_rowid(db->h);
@@ -297,11 +274,7 @@ enum err studio_insert(struct db *db, struct studio *s, int64_t actor, struct er
 enum err studio_update(struct db *db, int64_t id, const struct studio *patch, uint64_t set,
 		       int64_t actor, struct studio *out, struct error *e)
 {
-	static const char SQL[] =
-		"UPDATE studios SET name = ?1, master_id = ?2, university_id = ?3, discipline = ?4,"
-		" level = ?5, established_on = ?6, cycle = ?7, introduction = ?8,"
-		" training_plan = ?9, honours = ?10, max_members = ?11, status = ?12,"
-		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?13";
+	static struct field_sql SQL = FIELD_UPDATE(&STUDIO_TABLE, 1, " WHERE id = ?1");
 	json_t *changed = json_array();
 	sqlite3_stmt *st;
 	enum err r = studio_get(db, id, out);
@@ -318,13 +291,13 @@ enum err studio_update(struct db *db, int64_t id, const struct studio *patch, ui
 		r = e->err;
 		goto done;
 	}
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st) {
 		r = error_set(e, ERR_DB, NULL, NULL);
 		goto done;
 	}
-	bind_all(st, out);
-	sqlite3_bind_int64(st, 13, id);
+	sqlite3_bind_int64(st, 1, id);
+	fields_bind(&SQL, st, out);
 	r = step_write(db, st, out, e);
 	if (r == ERR_OK)
 		r = audit_appendf(db, actor, "studio.update", "studio", id, e, "{s:O}", "changed",

@@ -40,10 +40,12 @@ struct studio {
 	char created_at[24], updated_at[24];
 };
 
+/* The fields of a studio: requests, SQL and JSON (core/fields.h). */
 extern const struct field STUDIO_FIELDS[];
+extern const struct field_table STUDIO_TABLE;
 
-/* Fields a studio's master may change on their own (the profile texts). */
-extern const uint64_t STUDIO_MASTER_FIELDS;
+/* The bits of STUDIO_FIELDS a studio's master may change on their own (the profile texts). */
+uint64_t studio_master_fields(void);
 
 /* Loads studio id (all fields). ERR_NOT_FOUND if none. */
 enum err studio_get(struct db *db, int64_t id, struct studio *out);

@@ -2,68 +2,60 @@
 #include "domain/university.h"
 
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "domain/audit.h"
 
-#define VF(name, type, member, min, max, flags)                                         \
-	{                                                                               \
-		name, type, offsetof(struct university, member),                        \
-			sizeof(((struct university *)0)->member), min, max, NULL, flags \
-	}
+#define V(field) FIELD_AT(struct university, field)
 
+/* A university's fields, in the order its JSON shows them. */
+/* clang-format off */
 const struct field UNIVERSITY_FIELDS[] = {
-	VF("name", F_TEXT, name, 2, UNIVERSITY_NAME_MAX, F_REQUIRED),
-	VF("code", F_TEXT, code, 1, UNIVERSITY_CODE_MAX, F_REQUIRED),
+	{ "id", F_ID, V(id), .sql = "v.id" },
+	{ "name", F_TEXT, V(name), .min = 2, .max = UNIVERSITY_NAME_MAX,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "v.name" },
+	{ "code", F_TEXT, V(code), .min = 1, .max = UNIVERSITY_CODE_MAX,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "v.code" },
+	{ "studio_count", F_INT, V(studio_count),
+	  .sql = "(SELECT count(*) FROM studios s WHERE s.university_id = v.id)" },
+	{ "created_at", F_TEXT, V(created_at), .sql = "v.created_at" },
 	FIELD_END,
 };
+/* clang-format on */
 
-#define COLS                                  \
-	"v.id, v.name, v.code, v.created_at," \
-	" (SELECT count(*) FROM studios s WHERE s.university_id = v.id)"
+static struct field_cache cache;
+const struct field_table UNIVERSITY_TABLE = { UNIVERSITY_FIELDS, "universities",
+					      " FROM universities v", &cache };
 
-static void row_to(sqlite3_stmt *st, struct university *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, u->name, sizeof(u->name));
-	db_col_text(st, 2, u->code, sizeof(u->code));
-	snprintf(u->created_at, sizeof(u->created_at), "%s",
-		 (const char *)sqlite3_column_text(st, 3));
-	u->studio_count = sqlite3_column_int64(st, 4);
-}
-
-static enum err fetch_one(sqlite3_stmt *st, struct university *out)
+static enum err fetch_one(struct field_sql *q, sqlite3_stmt *st, struct university *out)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc == SQLITE_ROW)
-		row_to(st, out);
+		fields_read(q, st, out);
 	db_done(st);
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOT_FOUND : db_err(rc);
 }
 
 enum err university_get(struct db *db, int64_t id, struct university *out)
 {
-	static const char SQL[] = "SELECT " COLS " FROM universities v WHERE v.id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&UNIVERSITY_TABLE, " WHERE v.id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return fetch_one(st, out);
+	return fetch_one(&SQL, st, out);
 }
 
 enum err university_by_code(struct db *db, const char *code, struct university *out)
 {
-	static const char SQL[] = "SELECT " COLS " FROM universities v WHERE v.code = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&UNIVERSITY_TABLE, " WHERE v.code = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	return fetch_one(st, out);
+	return fetch_one(&SQL, st, out);
 }
 
 enum err university_list(struct db *db, int64_t limit, int64_t offset,
@@ -71,8 +63,8 @@ enum err university_list(struct db *db, int64_t limit, int64_t offset,
 			 int64_t *total)
 {
 	static const char COUNT[] = "SELECT count(*) FROM universities";
-	static const char SQL[] =
-		"SELECT " COLS " FROM universities v ORDER BY v.code LIMIT ?1 OFFSET ?2";
+	static struct field_sql SQL =
+		FIELD_SELECT(&UNIVERSITY_TABLE, " ORDER BY v.code LIMIT ?1 OFFSET ?2");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct university u;
 	int rc;
@@ -83,13 +75,13 @@ enum err university_list(struct db *db, int64_t limit, int64_t offset,
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*total = sqlite3_column_int64(st, 0);
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, limit);
 	sqlite3_bind_int64(st, 2, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to(st, &u);
+		fields_read(&SQL, st, &u);
 		fn(&u, ctx);
 	}
 	db_done(st);
@@ -119,17 +111,16 @@ static enum err taken(struct db *db, const struct university *u, struct error *e
 
 enum err university_insert(struct db *db, struct university *u, int64_t actor, struct error *e)
 {
-	static const char SQL[] = "INSERT INTO universities (name, code) VALUES (?1, ?2)";
+	static struct field_sql SQL = FIELD_INSERT(&UNIVERSITY_TABLE, 0, "");
 	sqlite3_stmt *st;
 	int rc;
 
 	if (check(u, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
-	sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u->code, -1, SQLITE_STATIC);
+	fields_bind(&SQL, st, u);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -144,25 +135,21 @@ enum err university_insert(struct db *db, struct university *u, int64_t actor, s
 enum err university_update(struct db *db, int64_t id, const struct university *patch, uint64_t set,
 			   int64_t actor, struct university *out, struct error *e)
 {
-	static const char SQL[] = "UPDATE universities SET name = ?2, code = ?3 WHERE id = ?1";
+	static struct field_sql SQL = FIELD_UPDATE(&UNIVERSITY_TABLE, 1, " WHERE id = ?1");
 	sqlite3_stmt *st;
 	enum err r = university_get(db, id, out);
 	int rc;
 
 	if (r != ERR_OK)
 		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such university" : NULL);
-	if (set & fields_bit(UNIVERSITY_FIELDS, "name"))
-		memcpy(out->name, patch->name, sizeof(out->name));
-	if (set & fields_bit(UNIVERSITY_FIELDS, "code"))
-		memcpy(out->code, patch->code, sizeof(out->code));
+	fields_apply(UNIVERSITY_FIELDS, out, patch, set, NULL);
 	if (check(out, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, out->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, out->code, -1, SQLITE_STATIC);
+	fields_bind(&SQL, st, out);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)

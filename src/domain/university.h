@@ -19,7 +19,9 @@ struct university {
 	char created_at[24];
 };
 
+/* The fields of a university: requests, SQL and JSON (core/fields.h). */
 extern const struct field UNIVERSITY_FIELDS[];
+extern const struct field_table UNIVERSITY_TABLE;
 
 enum err university_get(struct db *db, int64_t id, struct university *out);
 enum err university_by_code(struct db *db, const char *code, struct university *out);

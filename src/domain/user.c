@@ -9,35 +9,53 @@
 #include "domain/audit.h"
 #include "domain/session.h"
 
-static const char *const ROLE_NAMES[ROLE__COUNT] = {
+/* Indexed by enum role: the role's text in SQL and JSON (an F_CODE's options). */
+static const char *const ROLE_NAMES[ROLE__COUNT + 1] = {
 	[ROLE_NONE] = "",
 	[ROLE_ADMIN] = "admin",
 	[ROLE_UNIVERSITY_ADMIN] = "university_admin",
 	[ROLE_MASTER] = "master",
 	[ROLE_TEACHER] = "teacher",
 	[ROLE_EXPERT] = "expert",
+	[ROLE__COUNT] = NULL,
 };
 
-static const char *const ROLE_OPTIONS[] = { "admin",   "university_admin", "master",
-					    "teacher", "expert",	   NULL };
+#define U(field) FIELD_AT(struct user, field)
+#define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
 
-#define UF(name, type, member, min, max, opts, flags)                                          \
-	{                                                                                      \
-		name, type, offsetof(struct user, member), sizeof(((struct user *)0)->member), \
-			min, max, opts, flags                                                  \
-	}
-
+/* A user's fields, in the order its JSON shows them. Requests set the F_IN ones (POST/PATCH
+ * /users, and the columns of users.csv). */
+/* clang-format off */
 const struct field USER_FIELDS[] = {
-	UF("username", F_TEXT, username, USERNAME_MIN, USERNAME_MAX, NULL, F_REQUIRED),
-	UF("name", F_TEXT, name, 1, NAME_MAX_CHARS, NULL, F_REQUIRED),
-	UF("role", F_ENUM, role_name, 0, 0, ROLE_OPTIONS, F_REQUIRED),
-	UF("university_id", F_ID, university_id, 0, 0, NULL, F_NULLABLE),
-	UF("title", F_TEXT, title, 0, TITLE_MAX_CHARS, NULL, F_NULLABLE),
-	UF("phone", F_TEXT, phone, 0, PHONE_MAX, NULL, F_NULLABLE),
-	UF("email", F_TEXT, email, 0, EMAIL_MAX, NULL, F_NULLABLE),
-	UF("disabled", F_BOOL, disabled, 0, 0, NULL, 0),
+	{ "id", F_ID, U(id), .sql = "u.id" },
+	{ "username", F_TEXT, U(username), .min = USERNAME_MIN, .max = USERNAME_MAX,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "u.username" },
+	{ "name", F_TEXT, U(name), .min = 1, .max = NAME_MAX_CHARS,
+	  .flags = F_IN | F_REQUIRED | F_STORED, .sql = "u.name" },
+	{ "role", F_CODE, U(role), .options = ROLE_NAMES, .flags = F_IN | F_REQUIRED | F_STORED,
+	  .sql = "u.role" },
+	{ "university_id", F_ID, U(university_id),
+	  .flags = F_IN | F_NULLABLE | F_STORED | F_ZERO_NULL, .sql = "u.university_id" },
+	{ "university_name", F_TEXT, U(university_name), .flags = F_ZERO_NULL, .sql = "v.name" },
+	{ "title", F_TEXT, U(title), .max = TITLE_MAX_CHARS, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "u.title" },
+	{ "phone", F_TEXT, U(phone), .max = PHONE_MAX, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "u.phone" },
+	{ "email", F_TEXT, U(email), .max = EMAIL_MAX, .flags = F_IN | F_NULLABLE | F_STORED,
+	  .sql = "u.email" },
+	{ "disabled", F_BOOL, U(disabled), .flags = F_IN | F_UPDATE, .sql = "u.disabled" },
+	{ "must_change_password", F_BOOL, U(must_change_password), .flags = F_INSERT,
+	  .sql = "u.must_change_password" },
+	{ "created_at", F_TEXT, U(created_at), .sql = "u.created_at" },
+	{ "password_hash", F_TEXT, U(password_hash), .flags = F_INSERT | F_HIDDEN,
+	  .sql = "u.password_hash" },
+	{ "updated_at", F_TEXT, .flags = F_UPDATE | F_NOW | F_HIDDEN },
 	FIELD_END,
 };
+/* clang-format on */
+
+static struct field_cache cache;
+const struct field_table USER_TABLE = { USER_FIELDS, "users", USER_FROM, &cache };
 
 const char *role_name(enum role r)
 {
@@ -155,51 +173,14 @@ void user_mask_email(const char *email, char *out, size_t cap)
 
 /* ---- reads --------------------------------------------------------------------------- */
 
-#define USER_COLS                                                                            \
-	"u.id, u.username, u.name, u.role, coalesce(u.university_id, 0), u.disabled,"        \
-	" u.password_hash, u.title, u.phone, u.email, u.must_change_password, u.created_at," \
-	" coalesce(v.name, '')"
-#define USER_FROM " FROM users u LEFT JOIN universities v ON v.id = u.university_id"
-
-static void row_to_user(sqlite3_stmt *st, struct user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, u->username, sizeof(u->username));
-	db_col_text(st, 2, u->name, sizeof(u->name));
-	db_col_text(st, 3, u->role_name, sizeof(u->role_name));
-	u->role = role_parse(u->role_name);
-	u->university_id = sqlite3_column_int64(st, 4);
-	u->disabled = sqlite3_column_int(st, 5) != 0;
-	db_col_text(st, 6, u->password_hash, sizeof(u->password_hash));
-	db_col_text(st, 7, u->title, sizeof(u->title));
-	db_col_text(st, 8, u->phone, sizeof(u->phone));
-	db_col_text(st, 9, u->email, sizeof(u->email));
-	u->must_change_password = sqlite3_column_int(st, 10) != 0;
-	db_col_text(st, 11, u->created_at, sizeof(u->created_at));
-	db_col_text(st, 12, u->university_name, sizeof(u->university_name));
-}
-
-/* The columns of user_access_by_id(): the fields access rules read, everything else empty. */
-static void row_to_access(sqlite3_stmt *st, struct user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, u->role_name, sizeof(u->role_name));
-	u->role = role_parse(u->role_name);
-	u->university_id = sqlite3_column_int64(st, 2);
-	u->disabled = sqlite3_column_int(st, 3) != 0;
-}
-
-/* Steps st once: the row through row_to into out, ERR_NOT_FOUND without one. */
-static enum err fetch_one(sqlite3_stmt *st, struct user *out,
-			  void (*row_to)(sqlite3_stmt *st, struct user *u))
+/* Steps st, a statement of q, once: the row into out, ERR_NOT_FOUND without one. */
+static enum err fetch_one(struct field_sql *q, sqlite3_stmt *st, struct user *out)
 {
 	int rc = sqlite3_step(st);
 	enum err r = ERR_NOT_FOUND;
 
 	if (rc == SQLITE_ROW) {
-		row_to(st, out);
+		fields_read(q, st, out);
 		r = ERR_OK;
 	} else if (rc != SQLITE_DONE) {
 		r = db_err(rc);
@@ -210,36 +191,37 @@ static enum err fetch_one(sqlite3_stmt *st, struct user *out,
 
 enum err user_by_username(struct db *db, const char *username, struct user *out)
 {
-	static const char SQL[] = "SELECT " USER_COLS USER_FROM " WHERE u.username = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&USER_TABLE, " WHERE u.username = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	return fetch_one(st, out, row_to_user);
+	return fetch_one(&SQL, st, out);
 }
 
 enum err user_by_id(struct db *db, int64_t id, struct user *out)
 {
-	static const char SQL[] = "SELECT " USER_COLS USER_FROM " WHERE u.id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_SELECT(&USER_TABLE, " WHERE u.id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return fetch_one(st, out, row_to_user);
+	return fetch_one(&SQL, st, out);
 }
 
 enum err user_access_by_id(struct db *db, int64_t id, struct user *out)
 {
-	static const char SQL[] =
-		"SELECT id, role, coalesce(university_id, 0), disabled FROM users WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	/* SQLite leaves the universities join out: no column of it is read. */
+	static struct field_sql SQL = FIELD_SELECT_ONLY(
+		&USER_TABLE, "id role university_id disabled", " WHERE u.id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 
 	if (!st)
 		return ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
-	return fetch_one(st, out, row_to_access);
+	return fetch_one(&SQL, st, out);
 }
 
 /* Filters are bound as NULL when unused, so one statement serves every combination. */
@@ -261,8 +243,8 @@ enum err user_list(struct db *db, const struct user_filter *f,
 		   void (*fn)(const struct user *u, void *ctx), void *ctx, int64_t *total)
 {
 	static const char COUNT[] = "SELECT count(*) FROM users u" USER_WHERE;
-	static const char SQL[] =
-		"SELECT " USER_COLS USER_FROM USER_WHERE " ORDER BY u.id LIMIT ?4 OFFSET ?5";
+	static struct field_sql SQL =
+		FIELD_SELECT(&USER_TABLE, USER_WHERE " ORDER BY u.id LIMIT ?4 OFFSET ?5");
 	sqlite3_stmt *st = db_stmt(db, COUNT);
 	struct user u;
 	int rc;
@@ -273,14 +255,14 @@ enum err user_list(struct db *db, const struct user_filter *f,
 	rc = sqlite3_step(st);
 	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_done(st);
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return ERR_DB;
 	bind_filter(st, f);
 	sqlite3_bind_int64(st, 4, f->limit);
 	sqlite3_bind_int64(st, 5, f->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to_user(st, &u);
+		fields_read(&SQL, st, &u);
 		fn(&u, ctx);
 	}
 	db_done(st);
@@ -291,26 +273,16 @@ enum err user_list(struct db *db, const struct user_filter *f,
 
 enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error *e)
 {
-	static const char SQL[] =
-		"INSERT INTO users (username, name, role, university_id, password_hash, title, phone,"
-		" email, must_change_password) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, ?6, ?7, ?8, ?9)";
+	static struct field_sql SQL = FIELD_INSERT(&USER_TABLE, 0, "");
 	sqlite3_stmt *st;
 	int rc;
 
 	if (user_check(db, u, e) != ERR_OK)
 		return e->err;
-	st = db_stmt(db, SQL);
+	st = fields_stmt(db, &SQL);
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
-	sqlite3_bind_text(st, 1, u->username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, role_name(u->role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, u->university_id);
-	sqlite3_bind_text(st, 5, u->password_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, u->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, u->phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, u->email, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, u->must_change_password);
+	fields_bind(&SQL, st, u);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -325,24 +297,14 @@ enum err user_insert(struct db *db, struct user *u, int64_t actor, struct error 
 
 static enum err save(struct db *db, const struct user *u, struct error *e)
 {
-	static const char SQL[] =
-		"UPDATE users SET username = ?2, name = ?3, role = ?4, university_id = nullif(?5, 0),"
-		" title = ?6, phone = ?7, email = ?8, disabled = ?9,"
-		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(db, SQL);
+	static struct field_sql SQL = FIELD_UPDATE(&USER_TABLE, 1, " WHERE id = ?1");
+	sqlite3_stmt *st = fields_stmt(db, &SQL);
 	int rc;
 
 	if (!st)
 		return error_set(e, ERR_DB, NULL, NULL);
 	sqlite3_bind_int64(st, 1, u->id);
-	sqlite3_bind_text(st, 2, u->username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, u->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, role_name(u->role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, u->university_id);
-	sqlite3_bind_text(st, 6, u->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, u->phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, u->email, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, u->disabled);
+	fields_bind(&SQL, st, u);
 	rc = sqlite3_step(st);
 	db_done(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -353,29 +315,19 @@ static enum err save(struct db *db, const struct user *u, struct error *e)
 	return rc == SQLITE_DONE ? ERR_OK : error_set(e, db_err(rc), NULL, NULL);
 }
 
-/* The audit detail of an update: each changed field's new value, personal data masked. */
+/* The audit detail of an update: each changed field's new value as the JSON view shows it,
+ * personal data (DESIGN §8) only as "changed". */
 static json_t *change_detail(const struct user *before, const struct user *after)
 {
 	json_t *d = json_object();
 
-	if (strcmp(before->username, after->username))
-		json_object_set_new(d, "username", json_string(after->username));
-	if (strcmp(before->name, after->name))
-		json_object_set_new(d, "name", json_string(after->name));
-	if (before->role != after->role)
-		json_object_set_new(d, "role", json_string(role_name(after->role)));
-	if (before->university_id != after->university_id)
-		json_object_set_new(d, "university_id",
-				    after->university_id ? json_integer(after->university_id)
-							 : json_null());
-	if (strcmp(before->title, after->title))
-		json_object_set_new(d, "title", json_string(after->title));
-	if (strcmp(before->phone, after->phone))
-		json_object_set_new(d, "phone", json_string("changed"));
-	if (strcmp(before->email, after->email))
-		json_object_set_new(d, "email", json_string("changed"));
-	if (before->disabled != after->disabled)
-		json_object_set_new(d, "disabled", json_boolean(after->disabled));
+	for (const struct field *f = USER_FIELDS; f->name; f++) {
+		bool pii = !strcmp(f->name, "phone") || !strcmp(f->name, "email");
+
+		if ((f->flags & F_IN) && !fields_equal(f, before, after))
+			json_object_set_new(d, f->name,
+					    pii ? json_string("changed") : fields_value(f, after));
+	}
 	return d;
 }
 
@@ -391,8 +343,6 @@ enum err user_update(struct db *db, int64_t id, const struct user *patch, uint64
 		return error_set(e, r, NULL, r == ERR_NOT_FOUND ? "no such user" : NULL);
 	*out = before;
 	fields_apply(USER_FIELDS, out, patch, set, NULL);
-	if (set & fields_bit(USER_FIELDS, "role"))
-		out->role = role_parse(out->role_name);
 	if (user_check(db, out, e) != ERR_OK)
 		return e->err;
 	detail = change_detail(&before, out);

@@ -33,7 +33,6 @@ struct user {
 	int64_t id;
 	char username[USERNAME_MAX * 4 + 1]; /* parsed as text first, then checked for a-z0-9 */
 	char name[NAME_MAX_CHARS * 4 + 1];   /* UTF-8 */
-	char role_name[20];		     /* as parsed from JSON; role is authoritative */
 	enum role role;
 	int64_t university_id; /* 0: none */
 	char university_name[401];
@@ -46,8 +45,10 @@ struct user {
 	char created_at[24];
 };
 
-/* The JSON fields of a user (POST/PATCH /users, and the columns of users.csv). */
+/* The fields of a user: requests (POST/PATCH /users, the columns of users.csv), SQL and JSON
+ * (core/fields.h). */
 extern const struct field USER_FIELDS[];
+extern const struct field_table USER_TABLE;
 
 /* "admin", "university_admin", … ; "" for ROLE_NONE. */
 const char *role_name(enum role r);
