@@ -60,8 +60,10 @@ static size_t split_key(const char *key, const char **part, size_t *len)
 	}
 }
 
+#ifndef NDEBUG
 /* A JSON object's keys must be unique, and a group must be one run of consecutive fields:
- * a table breaking that is a programming error, caught the first time its view is made. */
+ * a table breaking that is a programming error, caught the first time its view is made (in
+ * the ASan build; release builds define NDEBUG). */
 static void check_key(const struct field_plan *p, const char *key)
 {
 	size_t n = strlen(key);
@@ -88,6 +90,7 @@ static bool reopens(const struct field_plan *p, const char *key, size_t prefix)
 	}
 	return false;
 }
+#endif
 
 /* A plan being made: the groups open after its last step, and where each step's text starts
  * in the arena (the arena may move while it grows). */
@@ -108,6 +111,7 @@ static void put_pre(struct plan_maker *m, struct field_step *s, const char *key,
 	for (size_t k = common; k < m->depth; k++)
 		json_text_raw(&m->arena, "}");
 	json_text_raw(&m->arena, m->p->n == 1 ? "{" : ",");
+	(void)key; /* read by the assert only */
 	for (size_t k = common; k < groups; k++) {
 		assert(!reopens(m->p, key, (size_t)(part[k] + len[k] - key)));
 		s->group[k - common] = part[k];
@@ -128,7 +132,9 @@ static void plan_step(struct plan_maker *m, const struct field *f)
 	size_t len[FIELD_DEPTH_MAX + 1], groups = split_key(key, part, len) - 1, common = 0;
 	struct field_step *s = &m->p->step[m->p->n];
 
+#ifndef NDEBUG
 	check_key(m->p, key);
+#endif
 	while (common < m->depth && common < groups && len[common] == m->group_len[common] &&
 	       !memcmp(part[common], m->group[common], len[common]))
 		common++;
