@@ -309,6 +309,9 @@ out:
 		ev_loop_destroy(s.loop);
 	}
 	completions_set_wake(&app->completions, NULL, NULL);
+	/* api/'s state goes once no job can reach it: the writer's chore holds its memory */
+	app_quiesce(app);
+	completions_drain(&app->completions);
 	api_free(app);
 	ws_state_free(s.ws);
 	return rc;
