@@ -11,7 +11,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { login, request, runBin, sqlite, startServer, tmpDir, waitFor } from './helpers.mjs';
-import { startWithConfig } from './chat-helpers.mjs';
+import { Chat, FAST, clientId, signIn, startWithConfig } from './chat-helpers.mjs';
 
 // Resolves {ok: true, protocol, cipher, cert} or {ok: false, code}.
 function handshake(server, opts = {}) {
@@ -124,6 +124,13 @@ function gatedTcp(server) {
       raw.write(Buffer.concat(held));
       held = null;
     },
+    // the records held, to be written by hand (raw.write); writes pass again
+    take() {
+      const b = Buffer.concat(held);
+      held = null;
+      return b;
+    },
+    raw,
   };
 }
 
@@ -440,6 +447,118 @@ describe('answers and requests of several TLS records', () => {
       await waitFor(() => pongs === 10, { ms: 3000, what: `10 pongs (${pongs} so far)` });
     } finally {
       ws.terminate();
+    }
+  });
+});
+
+// mk/patches/lws-4.3.5-mbedtls-read-ahead.patch reads up to 4 KiB ahead of mbedtls. Those
+// bytes are still encrypted: counted as data to read at once (SSL_pending), they made lws's
+// WebSocket read loop take a burst of records one per pass until its limit of 100 passes, and
+// close the connection without a close frame (1006); a record cut in two kept the service
+// thread spinning until its rest arrived.
+describe('bursts of small WebSocket frames', () => {
+  let server;
+  let admin;
+
+  before(async () => {
+    server = await startWithConfig(FAST);
+    admin = (await signIn(server, ['admin'])).admin;
+  });
+  after(async () => { if (server) await server.dispose(); });
+
+  // A WebSocket over gatedTcp: send(text) resolves once the frame's TLS record is written
+  // (held or sent), so that each frame is a record of its own.
+  async function gatedSocket(version) {
+    const gate = gatedTcp(server);
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, ['mingshi.v1'], {
+      headers: { Cookie: admin.cookie, Origin: server.origin },
+      createConnection: () => tls.connect({ socket: gate.tap, servername: 'localhost', ca: server.ca, minVersion: version, maxVersion: version }),
+    });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const chat = new Chat(ws, admin, `admin ${version}`);
+    return { gate, chat, send: (obj) => new Promise((resolve) => ws.send(JSON.stringify(obj), resolve)) };
+  }
+
+  it('1 000 frames in 1 000 records in one TCP write are all answered, and the socket stays open (TLS 1.3, 1.2)', async () => {
+    for (const version of ['TLSv1.3', 'TLSv1.2']) {
+      const { gate, chat, send } = await gatedSocket(version);
+      try {
+        await chat.joinOk('studio:1');
+        const ids = [];
+        gate.hold();
+        for (let i = 0; i < 1000; i++) {
+          if (version === 'TLSv1.3') {
+            const cid = clientId('burst');
+            ids.push(cid);
+            await send({ type: 'send', room: 'studio:1', client_id: cid, text: `burst ${i}` });
+          } else {
+            await send({ type: 'ping' });
+          }
+        }
+        gate.release();
+        const want = version === 'TLSv1.3' ? 'ack' : 'pong';
+        await waitFor(() => chat.log.filter((m) => m.type === want).length === 1000 || chat.closeInfo, {
+          ms: 20000, what: `1 000 ${want}s (${chat.log.filter((m) => m.type === want).length} so far)`,
+        });
+        assert.equal(chat.closeInfo, null, `${version}: closed ${JSON.stringify(chat.closeInfo)} after ${chat.log.filter((m) => m.type === want).length} ${want}s`);
+        if (version === 'TLSv1.3') {
+          const acked = new Set(chat.log.filter((m) => m.type === 'ack').map((m) => m.client_id));
+          assert.deepEqual(ids.filter((id) => !acked.has(id)), []);
+        }
+        chat.drain();
+        await chat.ping(); // and the socket still works
+      } finally {
+        chat.terminate();
+      }
+    }
+  });
+
+  it('a ws client sending one message per tick keeps its connection', async () => {
+    const chat = await Chat.open(server, admin);
+    try {
+      await chat.joinOk('studio:1');
+      const ids = [];
+      await new Promise((resolve) => {
+        const tick = () => {
+          if (ids.length === 400 || chat.closeInfo) return resolve();
+          ids.push(chat.post('studio:1', `tick ${ids.length}`, { prefix: 'tick' }));
+          setImmediate(tick);
+        };
+        tick();
+      });
+      await waitFor(() => chat.log.filter((m) => m.type === 'ack').length === ids.length || chat.closeInfo, {
+        ms: 20000, what: `${ids.length} acks`,
+      });
+      assert.equal(chat.closeInfo, null, `closed ${JSON.stringify(chat.closeInfo)} after ${chat.log.filter((m) => m.type === 'ack').length} acks`);
+      assert.equal(ids.length, 400);
+      await chat.ping();
+    } finally {
+      chat.terminate();
+    }
+  });
+
+  it('a record cut in two waits for its rest without keeping the server busy', async () => {
+    const { gate, chat, send } = await gatedSocket('TLSv1.3');
+    const cpuMs = () => {
+      const f = fs.readFileSync(`/proc/${server.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    };
+    try {
+      await chat.ping();
+      gate.hold();
+      for (let i = 0; i < 4; i++) await send({ type: 'ping' });
+      const bytes = gate.take();
+      gate.raw.write(bytes.subarray(0, bytes.length - 20)); // three records and most of a fourth
+      await waitFor(() => chat.log.filter((m) => m.type === 'pong').length === 4, { ms: 3000, what: '3 pongs' });
+      const c0 = cpuMs();
+      await new Promise((r) => setTimeout(r, 1000));
+      const busy = cpuMs() - c0;
+      assert.ok(busy < 300, `the server used ${busy} ms of CPU in 1 s waiting for a record's rest`);
+      assert.equal(chat.log.filter((m) => m.type === 'pong').length, 4);
+      gate.raw.write(bytes.subarray(bytes.length - 20));
+      await waitFor(() => chat.log.filter((m) => m.type === 'pong').length === 5, { ms: 3000, what: 'the fourth pong' });
+    } finally {
+      chat.terminate();
     }
   });
 });
