@@ -135,24 +135,31 @@ function gatedTcp(server) {
 }
 
 // Connects, asks GET /healthz, and waits for the session ticket (which TLS 1.3 sends after the
-// handshake). Resolves {reused, protocol, session, answer: {status}}.
+// handshake). Resolves {reused, protocol, group (of the key exchange), session (what the client
+// keeps to resume with, or null), ticket (the server's, or undefined), answer: {status}}.
 function ticketed(server, opts) {
   return new Promise((resolve, reject) => {
     let session = null;
+    let ticket;
     let reused = false;
     let protocol = null;
+    let group = null;
     const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: server.ca, servername: 'localhost', ...opts }, () => {
       reused = sock.isSessionReused();
       protocol = sock.getProtocol();
+      group = sock.getEphemeralKeyInfo().name;
       sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     });
     let text = '';
-    sock.on('session', (s) => { session = s; });
+    sock.on('session', (s) => {
+      session = s;
+      ticket = sock.getTLSTicket();
+    });
     sock.on('data', (d) => { text += d; });
     sock.on('error', reject);
     sock.on('close', () => {
       const status = Number((/^HTTP\/1\.1 (\d{3})/.exec(text) || [])[1] || 0);
-      resolve({ reused, protocol, session, answer: { status } });
+      resolve({ reused, protocol, group, session, ticket, answer: { status } });
     });
     sock.setTimeout(5000, () => sock.destroy(new Error('no answer in 5 s')));
   });
@@ -264,28 +271,45 @@ describe('protocols and cipher suites', () => {
   });
 
   // lws's mbedtls servers never resumed; mk/patches/lws-4.3.5-mbedtls-session-tickets.patch
-  // gives them one process-wide ticket key, so a returning browser skips ECDHE and the
-  // certificate signature.
-  it('a returning client resumes its session with the ticket it was given (TLS 1.2 and 1.3)', async () => {
-    for (const version of ['TLSv1.2', 'TLSv1.3']) {
-      const opts = { minVersion: version, maxVersion: version };
+  // gives them one process-wide ticket key, for TLS 1.3 only: resuming there still runs ECDHE
+  // (psk_dhe_ke), where a TLS 1.2 resumption would reuse the master secret sealed in the ticket.
+  it('a returning TLS 1.3 client resumes with the ticket it was given, over a fresh ECDHE', async () => {
+    const opts = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' };
+    const first = await ticketed(server, opts);
+    assert.equal(first.reused, false);
+    assert.ok(first.session, 'no ticket arrived');
+    const again = await ticketed(server, { ...opts, session: first.session });
+    assert.equal(again.reused, true, 'the ticket was not accepted');
+    assert.equal(again.protocol, 'TLSv1.3');
+    assert.equal(again.group, 'X25519', 'the resumption ran no ECDHE');
+    // the resumed connection is a working one
+    assert.equal(again.answer.status, 200);
+  });
+
+  it('a TLS 1.2 client is given no ticket, and each of its connections is a full handshake', async () => {
+    const opts = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+    for (let i = 0; i < 2; i++) {
       const first = await ticketed(server, opts);
-      assert.equal(first.reused, false, version);
-      assert.ok(first.session, `${version}: no ticket arrived`);
-      const again = await ticketed(server, { ...opts, session: first.session });
-      assert.equal(again.reused, true, `${version}: the ticket was not accepted`);
-      assert.equal(again.protocol, version);
-      // the resumed connection is a working one
+      assert.equal(first.protocol, 'TLSv1.2');
+      assert.equal(first.reused, false);
+      assert.equal(first.ticket, undefined, 'a TLS 1.2 ticket was issued');
+      assert.equal(first.answer.status, 200);
+      // whatever the client kept (a session id, if anything) resumes nothing
+      const again = await ticketed(server, { ...opts, session: first.session || undefined });
+      assert.equal(again.reused, false);
       assert.equal(again.answer.status, 200);
     }
   });
 
   it('a damaged or foreign ticket falls back to a full handshake', async () => {
-    const opts = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+    const opts = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' };
     const first = await ticketed(server, opts);
-    // the ticket sits at the end of the DER session; flip a byte of it
+    assert.ok(first.ticket, 'no ticket arrived');
+    // the ticket's bytes sit inside the DER session; flip one of them
     const bad = Buffer.from(first.session);
-    bad[bad.length - 20] ^= 0xff;
+    const at = bad.indexOf(first.ticket);
+    assert.ok(at >= 0, 'the ticket is not in the session');
+    bad[at + Math.floor(first.ticket.length / 2)] ^= 0xff;
     const r = await ticketed(server, { ...opts, session: bad });
     assert.equal(r.reused, false);
     assert.equal(r.answer.status, 200);
