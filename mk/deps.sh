@@ -178,7 +178,8 @@ build_lws() {
 		"$top/mk/patches/lws-4.3.5-mbedtls-msg-more.patch" \
 		"$top/mk/patches/lws-4.3.5-client-rx-bulk-payload.patch" \
 		"$top/mk/patches/lws-4.3.5-mbedtls-idle-output-buffer.patch" \
-		"$top/mk/patches/lws-4.3.5-mbedtls-read-ahead.patch"
+		"$top/mk/patches/lws-4.3.5-mbedtls-read-ahead.patch" \
+		"$top/mk/patches/lws-4.3.5-mbedtls-groups.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do
