@@ -5,7 +5,8 @@
 #      SQLite 3.46.1 and jansson 2.14;
 #   3. those four source packages, verified against the sha256 in Debian's Sources index,
 #      with Debian's own patches and then ours (mk/patches/) applied;
-#   4. static builds of all four into .deps/prefix.
+#   4. static builds of all four into .deps/prefix, and mbedtls's own test suites for the code
+#      our patches touch, built against the same objects (tests/run.sh runs them).
 # Called by `make deps`; every step checks whether it is already done.
 set -eu
 
@@ -19,8 +20,9 @@ LWS_VER=4.3.5
 SQLITE_VER=3.46.1
 JANSSON_VER=2.14
 # tcl: SQLite's build generates its one-file amalgamation with tclsh.
+# python3: mbedtls generates its test suites' C from their .function and .data files.
 APT_PKGS="build-essential cmake pkg-config curl ca-certificates bzip2 xz-utils patch tcl
-          sqlite3 libcmocka-dev libcsv-dev libev-dev openssl"
+          sqlite3 libcmocka-dev libcsv-dev libev-dev openssl python3"
 
 say() { printf 'deps: %s\n' "$*"; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -131,17 +133,38 @@ unpack() { # PKG VER PATCH...
 	done
 }
 
+# mbedtls's test suites for what our patches change or rely on: TLS (test_suite_ssl), AES-GCM
+# and AES (test_suite_gcm.*, test_suite_aes.*, test_suite_cipher.gcm). One per .data file.
+mbedtls_suites() {
+	for d in "$deps/mbedtls-$MBEDTLS_VER/tests/suites/"test_suite_ssl.data \
+		"$deps/mbedtls-$MBEDTLS_VER/tests/suites/"test_suite_gcm.*.data \
+		"$deps/mbedtls-$MBEDTLS_VER/tests/suites/"test_suite_aes.*.data \
+		"$deps/mbedtls-$MBEDTLS_VER/tests/suites/"test_suite_cipher.gcm.data; do
+		basename "$d" .data
+	done
+}
+
+# The library is built with mbedtls's tests enabled but only the library targets by default;
+# the suites above are then built in the same build directory, so they link the very objects
+# installed into .deps/prefix. mbedtls-3.6-ssl-test-helpers.patch fits test_suite_ssl's
+# handshake helper to our configuration.
 build_mbedtls() {
 	unpack mbedtls "$MBEDTLS_VER" "$top/mk/patches/mbedtls-3.6-config.patch" \
 		"$top/mk/patches/mbedtls-3.6-idle-input-buffer.patch" \
 		"$top/mk/patches/mbedtls-3.6-gcm-aesni-bulk.patch" \
-		"$top/mk/patches/mbedtls-3.6-idle-output-buffer.patch"
-	cmake -S "$deps/mbedtls-$MBEDTLS_VER" -B "$deps/build/mbedtls" -DCMAKE_BUILD_TYPE=Release \
+		"$top/mk/patches/mbedtls-3.6-idle-output-buffer.patch" \
+		"$top/mk/patches/mbedtls-3.6-ssl-test-helpers.patch"
+	b="$deps/build/mbedtls"
+	cmake -S "$deps/mbedtls-$MBEDTLS_VER" -B "$b" -DCMAKE_BUILD_TYPE=Release \
 		-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-		-DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
+		-DENABLE_TESTING=ON -DENABLE_PROGRAMS=OFF -DGEN_FILES=OFF \
 		-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF >/dev/null
-	cmake --build "$deps/build/mbedtls" -j "$jobs" >/dev/null
-	cmake --install "$deps/build/mbedtls" >/dev/null
+	cmake --build "$b" -j "$jobs" --target mbedcrypto mbedx509 mbedtls >/dev/null
+	cmake --install "$b" >/dev/null
+	say "building mbedtls's test suites: $(mbedtls_suites | tr '\n' ' ')"
+	# shellcheck disable=SC2046
+	cmake --build "$b" -j "$jobs" $(mbedtls_suites | sed 's/^/--target /') >/dev/null ||
+		die "building mbedtls's test suites failed"
 }
 
 # lws's feature checks link test programs against MBEDTLS_LIBRARY & co., not against
@@ -155,7 +178,8 @@ build_lws() {
 		"$top/mk/patches/lws-4.3.5-mbedtls-msg-more.patch" \
 		"$top/mk/patches/lws-4.3.5-client-rx-bulk-payload.patch" \
 		"$top/mk/patches/lws-4.3.5-mbedtls-idle-output-buffer.patch" \
-		"$top/mk/patches/lws-4.3.5-mbedtls-read-ahead.patch"
+		"$top/mk/patches/lws-4.3.5-mbedtls-read-ahead.patch" \
+		"$top/mk/patches/lws-4.3.5-mbedtls-groups.patch"
 	lib="$prefix/lib"
 	crypto="$lib/libmbedcrypto.a"
 	for extra in p256m everest; do
@@ -235,7 +259,7 @@ main() {
 		return 0
 	fi
 	add_trixie_src
-	rm -rf "$deps/build" "$prefix" "$deps"/.built-*
+	rm -rf "$deps/build" "$prefix" "$deps"/.built-* "$deps"/.mbedtls-suites-*
 	fetch_source mbedtls "$MBEDTLS_VER"
 	fetch_source libwebsockets "$LWS_VER"
 	fetch_source sqlite3 "$SQLITE_VER"

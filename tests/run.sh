@@ -60,6 +60,63 @@ run_api() {
 	failed=$((failed + bad))
 }
 
+# mbedtls's own test suites for the code our patches touch (TLS, AES-GCM, AES), which
+# mk/deps.sh builds against the patched library: one count per test case, skipped cases
+# (those whose dependencies our configuration leaves out) counted as neither. The library
+# changes only when .deps is rebuilt, so the result is kept per build, keyed by the recipe
+# hash in .deps/.built-HASH: later runs report it (a changed patch rebuilds, and reruns).
+run_mbedtls_suites() {
+	local dir=.deps/build/mbedtls/tests built hash kept bin name summary rc ok bad skip whole=1
+	built=$(ls .deps/.built-* 2>/dev/null | head -n 1)
+	hash=${built##*.built-}
+	kept=.deps/.mbedtls-suites-$hash.ok
+	if [ -z "$built" ] || ! ls "$dir"/test_suite_* >/dev/null 2>&1; then
+		echo "FAIL mbedtls suites: none built in $dir (make deps)"
+		failed=$((failed + 1))
+		return
+	fi
+	if [ ! -f "$kept" ]; then
+		: >"$out/mbedtls-suites"
+		for bin in "$dir"/test_suite_*; do
+			case $bin in *.c | *.datax) continue ;; esac
+			[ -x "$bin" ] || continue
+			name=$(basename "$bin")
+			(cd "$dir" && "./$name") >"$out/$name.log" 2>&1
+			rc=$?
+			summary=$(grep -E '^(PASSED|FAILED) \(' "$out/$name.log" | tail -n 1)
+			# PASSED|FAILED (total - failed / total tests (skipped skipped))
+			set -- $(printf '%s\n' "$summary" | tr -c '0-9\n' ' ')
+			if [ $# -ne 3 ]; then
+				set -- 0 1 0 # no summary: it crashed
+				whole=0
+			fi
+			ok=$(($1 - $3))
+			bad=$(($2 - $1))
+			if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+				bad=1
+			fi
+			echo "$name $ok $bad $3" >>"$out/mbedtls-suites"
+			[ "$bad" -eq 0 ] || grep -B1 -A3 'FAILED$' "$out/$name.log" | head -60
+		done
+		# kept only when every suite ran to its summary
+		if [ "$whole" -eq 1 ] && [ -s "$out/mbedtls-suites" ]; then
+			cp "$out/mbedtls-suites" "$kept"
+		fi
+	else
+		cp "$kept" "$out/mbedtls-suites"
+		echo "     mbedtls suites: the result kept for this build of .deps ($kept)"
+	fi
+	while read -r name ok bad skip; do
+		passed=$((passed + ok))
+		failed=$((failed + bad))
+		if [ "$bad" -ne 0 ]; then
+			echo "FAIL mbedtls/$name ($ok passed, $bad failed, $skip skipped)"
+		else
+			echo "ok   mbedtls/$name ($ok passed, $skip skipped)"
+		fi
+	done <"$out/mbedtls-suites"
+}
+
 # Every benchmark scenario for ~2 s against every peer: proves `make bench` still works.
 run_bench_smoke() {
 	local ok bad rc
@@ -105,6 +162,7 @@ if [ "$mode" != unit ]; then
 	run_api
 fi
 if [ "$mode" = all ]; then
+	run_mbedtls_suites
 	run_bench_smoke
 fi
 

@@ -32,7 +32,8 @@
 #include "track.h"
 
 /* The lws mbedtls wrapper's OpenSSL-style calls (its headers are not installed): used once to
- * cap the client at TLS 1.2, the version every peer is compared at. */
+ * cap the client at TLS 1.2, the version every peer is compared at (unless --tls 1.3: then it
+ * offers TLS 1.3 and 1.2, and a server that has TLS 1.3 takes it). */
 const void *TLSv1_2_client_method(void);
 int SSL_CTX_set_ssl_version(void *ctx, const void *method);
 
@@ -76,6 +77,7 @@ struct opts {
 	const char *src[MAX_SRC];
 	unsigned nsrc;
 	uint32_t inflight;
+	int tls13; /* --tls 1.3 */
 };
 
 static struct gen {
@@ -451,7 +453,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
-		SSL_CTX_set_ssl_version(user, TLSv1_2_client_method());
+		if (!g.o.tls13)
+			SSL_CTX_set_ssl_version(user, TLSv1_2_client_method());
 		return 0;
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		return c ? add_cookie(wsi, c, in, len) : 0;
@@ -623,7 +626,7 @@ static int usage(void)
 		"             [--host 127.0.0.1] [--path /ws] [--origin URL] [--cookies FILE]\n"
 		"             [--room studio:1] [--since N] [--subs N] [--pubs N] [--rate MSGS/S]\n"
 		"             [--window N] [--size BYTES] [--warmup S] [--duration S] [--drain S]\n"
-		"             [--src 127.0.0.1,127.0.0.2,…] [--inflight N]\n");
+		"             [--src 127.0.0.1,127.0.0.2,…] [--inflight N] [--tls 1.2|1.3]\n");
 	return 2;
 }
 
@@ -700,6 +703,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			split_src(o, argv[i]);
 		else if (!strcmp(k, "--inflight"))
 			o->inflight = (uint32_t)atol(v);
+		else if (!strcmp(k, "--tls") && (!strcmp(v, "1.2") || !strcmp(v, "1.3")))
+			o->tls13 = !strcmp(v, "1.3");
 		else
 			return -1;
 	}

@@ -8,6 +8,8 @@
 //
 //   node server.mjs --port 9443 --cert cert.pem --key key.pem --db mingshi.db \
 //        [--host 127.0.0.1] [--origin https://a:1,https://b:2]...
+// It speaks TLS 1.2 only, the version the benchmarks compare every peer at, or TLS 1.3 only with
+// PEER_TLS=1.3 in its environment (bench.mjs's handshake figure at TLS 1.3).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,6 +30,7 @@ if (!args.cert || !args.key || !args.db) {
   process.exit(2);
 }
 const PORT = Number(args.port);
+const TLS_VERSION = process.env.PEER_TLS === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
 let stopping = false; // set by SIGTERM: new requests get 503, new frames `unavailable`
 const rooms = new Map(); // name → {subs: Set<sub>, members: Map<user id, {id, name, role, …}>}
 
@@ -405,7 +408,7 @@ function onRequest(req, res) {
 
 const server = https.createServer({
   cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key),
-  minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', keepAlive: true, noDelay: true,
+  minVersion: TLS_VERSION, maxVersion: TLS_VERSION, keepAlive: true, noDelay: true,
 }, onRequest);
 
 // ---- WebSocket: handshake -------------------------------------------------------------------
