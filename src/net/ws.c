@@ -255,7 +255,8 @@ void ws_adapt(struct server *s, double load, int64_t window_ns)
 	w = w > max ? max : w;
 	s->adapt_settled = w == s->write_interval_ns ? s->adapt_settled + 1 : 0;
 	s->write_interval_ns = w;
-	rest_by_count(s, frames, window_ns, max);
+	if (s->app->cfg.ws_write_adaptive) /* not adaptive: the full interval (config.h) */
+		rest_by_count(s, frames, window_ns, max);
 	s->adapt_frames = m->ws_frames_out;
 	s->adapt_writes = m->ws_writes;
 	s->adapt_sockets = 0;

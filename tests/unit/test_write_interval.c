@@ -287,6 +287,10 @@ static void capped_and_fixed(void **state)
 	assert_int_equal(f->srv.write_interval_ns, 250 * MS);
 	window(f, 1.0, 1000, 1000);
 	assert_int_equal(f->srv.write_interval_ns, 250 * MS);
+	/* and never by count: 2.5 frames a socket per interval made the 3rd frame due at once,
+	 * so a socket could be written before its interval had passed */
+	assert_int_equal(f->srv.rest_frames, 0);
+	assert_int_equal(f->srv.rest_late_ns, 0);
 }
 
 /* A socket written `ago` ns before now with one broadcast queued (resting, if not yet due). */
