@@ -407,6 +407,8 @@ void ws_queue(struct ws_conn *c, struct ws_buf *b, bool urgent)
 	b->refs++;
 	o->buf = b;
 	o->next = NULL;
+	o->queued_ns = clock_mono_ns();
+	o->urgent = urgent;
 	if (c->out_tail)
 		c->out_tail->next = o;
 	else
@@ -486,11 +488,14 @@ static size_t frame_header(unsigned char *h, size_t len)
 	return 10;
 }
 
-/* Drops the head of c's queue once it has been written. */
-static void pop_frame(struct ws_conn *c)
+/* Drops the head of c's queue once it has been written by a write begun at `now`; returns
+ * its kind, having counted its wait. */
+static enum metrics_ws_kind pop_frame(struct ws_conn *c, int64_t now)
 {
 	struct ws_out *o = c->out_head;
+	enum metrics_ws_kind kind = o->urgent ? METRICS_WS_REPLY : METRICS_WS_BROADCAST;
 
+	metrics_observe_ws_wait(&c->srv->app->metrics, kind, now - o->queued_ns);
 	c->srv->app->metrics.ws_frames_out++;
 	c->out_head = o->next;
 	if (!c->out_head)
@@ -499,6 +504,7 @@ static void pop_frame(struct ws_conn *c)
 	c->out_bytes -= o->buf->len;
 	ws_buf_unref(o->buf);
 	spares_put(&c->srv->ws_outs, o);
+	return kind;
 }
 
 /* Frames the queue's head frames into buf (after LWS_PRE) while they fit; returns how many. */
@@ -526,6 +532,7 @@ static int on_writeable(struct ws_conn *c)
 {
 	static unsigned char batch[LWS_PRE + WS_BATCH_BYTES]; /* the service thread's only */
 	struct ws_out *o = c->out_head;
+	enum metrics_ws_kind kind = METRICS_WS_BROADCAST;
 	size_t len = 0, frames;
 	int64_t t0;
 
@@ -544,13 +551,16 @@ static int on_writeable(struct ws_conn *c)
 	if (frames > 1) {
 		if (lws_write(c->wsi, batch + LWS_PRE, len, LWS_WRITE_HTTP) < (int)len)
 			return -1;
-		while (frames--)
-			pop_frame(c);
+		for (size_t i = 0; i < frames; i++) {
+			if (pop_frame(c, t0) == METRICS_WS_REPLY)
+				kind = METRICS_WS_REPLY;
+		}
+		metrics_observe_ws_write(&c->srv->app->metrics, kind, frames);
 	} else {
 		if (lws_write(c->wsi, o->buf->data + LWS_PRE, o->buf->len, LWS_WRITE_TEXT) <
 		    (int)o->buf->len)
 			return -1;
-		pop_frame(c);
+		metrics_observe_ws_write(&c->srv->app->metrics, pop_frame(c, t0), 1);
 	}
 	note_write_cost(c->srv, clock_mono_ns() - t0);
 	c->srv->app->metrics.ws_writes++;

@@ -33,6 +33,8 @@ struct ws_buf {
 struct ws_out {
 	struct ws_out *next;
 	struct ws_buf *buf;
+	int64_t queued_ns; /* when ws_queue queued it (clock_mono_ns), for its wait's metric */
+	bool urgent;	   /* a reply, not a room's broadcast */
 };
 
 struct hub_sub;
