@@ -2,8 +2,6 @@
  * whether resting paid (frames per write over the window). */
 #include "testutil.h"
 
-#include <unistd.h>
-
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -11,6 +9,10 @@
 #include "net/ws.h"
 
 #define MS 1000000LL
+/* Cases that read the clock use intervals of seconds where the server's are milliseconds:
+ * what they assert must not change if the process is descheduled between two steps for the
+ * milliseconds a loaded machine may take. */
+#define S (1000 * MS)
 
 struct fixture {
 	struct app app;
@@ -312,7 +314,8 @@ static void dequeue(struct ws_conn *c)
 	free(c->out_head);
 }
 
-/* The rest timer fires when the first resting socket is due: not a quarter interval late. */
+/* The rest timer fires when the first resting socket is due: not a quarter interval late.
+ * Time passes by moving the sockets' last writes back, not by sleeping (S above). */
 static void woken_when_due(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -321,23 +324,26 @@ static void woken_when_due(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->srv.write_interval_ns = 100 * MS;
-	queued(f, &a, 10 * MS); /* due in 90 ms */
-	queued(f, &b, 95 * MS); /* due in 5 ms */
+	f->srv.write_interval_ns = 100 * S;
+	queued(f, &a, 10 * S); /* due in 90 s */
+	queued(f, &b, 95 * S); /* due in 5 s */
 	assert_ptr_equal(a.wait.owner, &f->srv.resting);
 	assert_ptr_equal(b.wait.owner, &f->srv.resting);
 	us = ws_rest_tick_us(&f->srv);
-	assert_in_range(us, 4000, 5000);
+	assert_in_range(us, 4 * S / 1000, 5 * S / 1000);
 	ws_rest_tick(&f->srv); /* nothing due yet: both stay */
 	assert_int_equal(f->srv.resting.count, 2);
-	usleep((useconds_t)us + 1000);
+	a.written_ns -= us * 1000 + MS; /* the timer's wait and 1 ms pass */
+	b.written_ns -= us * 1000 + MS;
 	ws_rest_tick(&f->srv);
 	assert_ptr_equal(b.wait.owner, &f->srv.waiting); /* b's turn, in order */
 	assert_ptr_equal(a.wait.owner, &f->srv.resting);
-	/* a is due in ~84 ms: the timer still looks again after a quarter interval */
-	assert_int_equal(ws_rest_tick_us(&f->srv), 25000);
+	/* a is due in ~85 s: the timer still looks again after a quarter interval */
+	assert_int_equal(ws_rest_tick_us(&f->srv), 25 * S / 1000);
 	dequeue(&b);
-	queued(f, &b, 100 * MS - 200000); /* due in 0.2 ms: woken after the 1 ms floor */
+	queued(f, &b, 98 * S); /* due in 2 s, before a: the timer's next look moves up */
+	assert_in_range(ws_rest_tick_us(&f->srv), 1 * S / 1000, 2 * S / 1000);
+	f->srv.rest_due_ns = clock_mono_ns() + 200000; /* due in 0.2 ms: the 1 ms floor */
 	assert_int_equal(ws_rest_tick_us(&f->srv), 1000);
 	dequeue(&a);
 	dequeue(&b);
@@ -422,9 +428,9 @@ static void writes_at_its_nth_frame(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->srv.write_interval_ns = 32 * MS;
+	f->srv.write_interval_ns = 32 * S; /* only the count makes a socket due here (S above) */
 	f->srv.rest_frames = 3;
-	f->srv.rest_late_ns = 10 * MS;
+	f->srv.rest_late_ns = 10 * S;
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < 6; i++) {
 		c[i].srv = &f->srv;
@@ -456,15 +462,15 @@ static void unsteady_frames_wait_a_gap_more(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->srv.write_interval_ns = 32 * MS;
+	f->srv.write_interval_ns = 32 * S; /* S above */
 	f->srv.rest_frames = 3;
-	f->srv.rest_late_ns = 10 * MS;
+	f->srv.rest_late_ns = 10 * S;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
 	a.srv = b.srv = r.srv = &f->srv;
-	a.written_ns = clock_mono_ns() - 35 * MS; /* past the interval, within the gap */
-	b.written_ns = clock_mono_ns() - 43 * MS; /* past both */
+	a.written_ns = clock_mono_ns() - 35 * S; /* past the interval, within the gap */
+	b.written_ns = clock_mono_ns() - 43 * S; /* past both */
 	r.written_ns = clock_mono_ns();
 	send_frame(&a, false); /* frame 1 of 3 for phase 0 */
 	send_frame(&b, false);
@@ -472,8 +478,8 @@ static void unsteady_frames_wait_a_gap_more(void **state)
 	assert_ptr_equal(a.wait.owner, &f->srv.resting);
 	assert_ptr_equal(b.wait.owner, &f->srv.waiting);
 	assert_ptr_equal(r.wait.owner, &f->srv.waiting);
-	assert_in_range(ws_rest_tick_us(&f->srv), 1000, 7000); /* a is due ~7 ms from now */
-	f->srv.rest_frames = 0; /* by time alone, 35 ms is past the interval */
+	assert_in_range(ws_rest_tick_us(&f->srv), 6 * S / 1000, 7 * S / 1000); /* a: in ~7 s */
+	f->srv.rest_frames = 0; /* by time alone, 35 s is past the interval */
 	ws_rest_tick(&f->srv);
 	assert_ptr_equal(a.wait.owner, &f->srv.waiting);
 	written(&a);
