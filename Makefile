@@ -130,7 +130,10 @@ build/asan/mingshi: build/asan/main.o $(ASAN_OBJ) $(DEPS_OK)
 build/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(LDFLAGS)
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS) -lcmocka $(UNIT_LDFLAGS) $(LDFLAGS)
+
+# test_writer gives the writer a clock of its own (see the test).
+build/asan/tests/test_writer: UNIT_LDFLAGS := -Wl,--wrap=clock_mono_us
 
 build/asan/tests/test_bench_gen: tests/bench/test_gen.c $(GEN_SRC) $(GEN_HDR)
 	@mkdir -p $(dir $@)

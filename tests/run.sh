@@ -21,23 +21,145 @@ trap 'rm -rf "$out"' EXIT
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-run_unit() {
-	local bin=$1 name ok bad rc
-	name=$(basename "$bin")
-	CMOCKA_MESSAGE_OUTPUT=tap "$bin" >"$out/$name.tap" 2>&1
-	rc=$?
-	ok=$(grep -c '^ok ' "$out/$name.tap")
-	bad=$(grep -c '^not ok ' "$out/$name.tap")
-	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-		bad=1 # crashed (sanitizer report) before reporting a failure
+# ---- unit tests --------------------------------------------------------------------------
+
+# The unit binaries run in a time namespace (time_namespaces(7)) whose monotonic and boot-time
+# clocks start at about one second, fresh for each binary: code or a test that takes a
+# monotonic 0 for "long ago" (writer-1.9 did, on machines up for less than an hour) fails here
+# on every machine, not only on one that booted minutes ago. Where no time namespace can be
+# made (an old kernel; no privilege for it and no user namespaces) they run on the machine's
+# clocks, and a line says so. Full output of each binary: build/test-logs/unit/NAME.{tap,err}.
+unit_logs=build/test-logs/unit
+unit_unshare=none # how unit_clocks makes the namespace: "", "-r" (as mapped root), or none
+unit_slept=0      # seconds CLOCK_MONOTONIC is behind CLOCK_BOOTTIME (time spent suspended)
+
+# Runs "$@", in a fresh time namespace if one can be made.
+unit_clocks() {
+	local up mono
+	if [ "$unit_unshare" = none ]; then
+		"$@"
+		return
 	fi
+	up=$(cut -d. -f1 /proc/uptime)
+	mono=$((up - unit_slept))
+	# shellcheck disable=SC2086 # "" or -r
+	unshare $unit_unshare --time --monotonic=-$((mono - 1)) --boottime=-$((up - 1)) "$@"
+}
+
+unit_setup() {
+	local how up boot mono why
+	rm -rf "$unit_logs"
+	mkdir -p "$unit_logs"
+	mono=$(node -p 'Number(process.hrtime.bigint() / 1000000000n)' 2>/dev/null)
+	boot=$(cut -d. -f1 /proc/uptime)
+	if [ -n "$mono" ] && [ "$boot" -gt "$mono" ]; then
+		unit_slept=$((boot - mono))
+	fi
+	for how in "" -r; do
+		unit_unshare=$how
+		# the boot-time clock (/proc/uptime) reads under 10 s inside: the offsets took
+		if up=$(unit_clocks cut -d. -f1 /proc/uptime 2>"$unit_logs/unshare.err") &&
+			[ "${up:-99}" -lt 10 ]; then
+			echo "note unit tests run in a time namespace: clocks from ~1 s (up ${boot} s)"
+			return 0
+		fi
+	done
+	unit_unshare=none
+	why=$(head -1 "$unit_logs/unshare.err")
+	echo "note unit tests run on this machine's clocks (up ${boot} s): no time namespace" \
+		"(unshare --time: ${why:-not available})"
+}
+
+# Prints a cmocka TAP file's failing cases, each with the lines cmocka wrote under it (the
+# failed check and its file:line), indented.
+unit_failures() {
+	awk '/^not ok / { on = 1; print "  " $0; next }
+	     /^(ok |1\.\.)/ || /^# (not )?ok - / { on = 0; next }
+	     on && /^#/ { print "    " $0 }' "$1"
+}
+
+# Shows FILE from line FROM on, indented, without the shell's own notes (a binary that
+# aborted is "run.sh: line N: PID Aborted ...").
+unit_show() {
+	tail -n +"$(($2 > 1 ? $2 : 1))" "$1" | grep -v -E "^$0: line [0-9]+: " | sed 's/^/  | /'
+}
+
+# The first line of a sanitizer report in an stderr file, or nothing.
+unit_report_start() {
+	grep -n -m1 -E '^==[0-9]+==(ERROR|WARNING): [A-Za-z]+Sanitizer|runtime error:' "$1" |
+		cut -d: -f1
+}
+
+# Where LeakSanitizer's direct leaks were allocated: for each, the first frame in our own
+# source (src/ or tests/), counted; at most five lines.
+unit_leak_sites() {
+	awk '/^Direct leak/ { look = 1; next }
+	     look && /^ +#[0-9]+ .* in .* (src|tests)\/[^ ]+:[0-9]+/ {
+		sub(/^ +#[0-9]+ 0x[0-9a-f]+ in /, ""); n[$0]++; look = 0 }
+	     /^$/ { look = 0 }
+	     END { for (k in n) printf "%6d  %s\n", n[k], k }' "$1" | sort -rn | head -5 |
+		sed -E 's/^ +([0-9]+)  /    leaked from (x\1) /'
+}
+
+# After failed cases: a sanitizer report that is only LeakSanitizer's (cmocka longjmps out of
+# a failing case, leaking what it allocated) is summarised; any other is shown in full, as it
+# may be the cause.
+unit_report_after_failures() {
+	local err=$1 from
+	from=$(unit_report_start "$err")
+	[ -n "$from" ] || return 0
+	if grep -q -E 'ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|ThreadSanitizer' "$err"; then
+		echo "  sanitizer report ($err):"
+		unit_show "$err" "$from"
+		return 0
+	fi
+	echo "  LeakSanitizer at exit, as after any failed case (cmocka leaves it by longjmp):" \
+		"$(grep -m1 '^SUMMARY: ' "$err" | sed -E 's/^SUMMARY: [A-Za-z]+Sanitizer: //')"
+	unit_leak_sites "$err"
+	echo "  full report: $err"
+}
+
+# Runs one cmocka binary, TAP on stdout and the rest (the code's log lines, sanitizer reports)
+# on stderr, kept apart, and reports it. A failing binary's report leads with its failing
+# cases and cmocka's messages; a binary whose cases all pass but whose sanitizer reports
+# fails too, with the report in full.
+run_unit() {
+	local bin=$1 name ok bad rc total tap err from last
+	name=$(basename "$bin")
+	tap=$unit_logs/$name.tap
+	err=$unit_logs/$name.err
+	CMOCKA_MESSAGE_OUTPUT=tap unit_clocks "$bin" >"$tap" 2>"$err"
+	rc=$?
+	ok=$(grep -c '^ok ' "$tap")
+	bad=$(grep -c '^not ok ' "$tap")
+	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -1)
 	passed=$((passed + ok))
-	failed=$((failed + bad))
-	if [ "$bad" -ne 0 ]; then
-		echo "FAIL unit/$name"
-		cat "$out/$name.tap"
-	else
+	if [ "$rc" -eq 0 ] && [ "$bad" -eq 0 ]; then
 		echo "ok   unit/$name ($ok)"
+		return
+	fi
+	if [ "$bad" -ne 0 ]; then
+		failed=$((failed + bad))
+		echo "FAIL unit/$name: $bad of ${total:-?} cases failed"
+		unit_failures "$tap"
+		unit_report_after_failures "$err"
+		echo "  output: $tap, $err"
+		return
+	fi
+	failed=$((failed + 1)) # every reported case passed, yet it failed
+	from=$(unit_report_start "$err")
+	if [ "$ok" -lt "${total:-0}" ]; then
+		last=$(grep '^ok ' "$tap" | tail -1 | sed 's/^ok [0-9]* - //')
+		echo "FAIL unit/$name: exit status $rc in case $((ok + 1)) of $total${last:+, after \"$last\"}"
+	else
+		echo "FAIL unit/$name: all $ok cases passed, then exit status $rc"
+	fi
+	if [ -n "$from" ]; then
+		echo "  sanitizer report ($err):"
+		unit_show "$err" "$from"
+	else
+		echo "  last lines of $err:"
+		unit_show "$err" "$(($(wc -l <"$err") - 19))"
 	fi
 }
 
@@ -154,6 +276,7 @@ if [ "$mode" = all ]; then
 	run_layers
 fi
 if [ "$mode" != api ]; then
+	unit_setup
 	for bin in "$@"; do
 		run_unit "$bin"
 	done

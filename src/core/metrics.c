@@ -11,6 +11,14 @@ static const int64_t COMMIT_LE_US[METRICS_COMMIT_BUCKETS] = { 250,    500,    10
 							      5000,   10000,  20000,  50000,
 							      100000, 250000, 1000000 };
 
+/* Upper bounds of the WebSocket frame wait buckets, in microseconds: replies wait a loop
+ * pass (microseconds to a few ms), resting broadcasts up to ws_write_interval_ms (≤ 1 s). */
+static const int64_t WS_WAIT_LE_US[METRICS_WAIT_BUCKETS] = { 1000,   2000,    5000,   10000,
+							     20000,  50000,   100000, 200000,
+							     500000, 1000000, 2000000 };
+
+static const char *const WS_KIND[METRICS_WS_KINDS] = { "reply", "broadcast" };
+
 void metrics_init(struct metrics *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -37,6 +45,30 @@ void metrics_observe_commit(struct metrics *m, int64_t us, size_t jobs)
 		b++;
 	atomic_fetch_add(&m->batch_bucket[b], 1);
 	atomic_fetch_add(&m->batch_jobs_sum, jobs);
+}
+
+void metrics_observe_ws_wait(struct metrics *m, enum metrics_ws_kind kind, int64_t ns)
+{
+	size_t i = 0;
+
+	ns = ns > 0 ? ns : 0;
+	while (i < METRICS_WAIT_BUCKETS && ns > WS_WAIT_LE_US[i] * 1000)
+		i++;
+	m->ws_wait_bucket[kind][i]++;
+	m->ws_wait_sum_ns[kind] += (uint64_t)ns;
+	m->ws_wait_count[kind]++;
+}
+
+void metrics_observe_ws_write(struct metrics *m, enum metrics_ws_kind kind, size_t frames)
+{
+	size_t b = 0;
+
+	/* buckets: 1, 2, 4, … 64, +Inf */
+	while (b < METRICS_WRITE_FRAMES_BUCKETS && frames > ((size_t)1 << b))
+		b++;
+	m->ws_write_frames_bucket[kind][b]++;
+	m->ws_write_frames_sum[kind] += frames;
+	m->ws_write_count[kind]++;
 }
 
 void metrics_count_request(struct metrics *m, const char *method, const char *route, int status)
@@ -142,6 +174,51 @@ static void render_connections(struct buf *b, const struct metrics *m)
 	    (unsigned long long)m->answer_cache_hits, (unsigned long long)m->answer_cache_misses);
 }
 
+/* The two WebSocket histograms, one series per kind. */
+static void render_ws_histograms(struct buf *b, const struct metrics *m)
+{
+	put(b, "# HELP mingshi_ws_frame_wait_seconds Time from queueing a WebSocket frame to the "
+	       "start of the write that carried it, by kind: reply or (room) broadcast.\n"
+	       "# TYPE mingshi_ws_frame_wait_seconds histogram\n");
+	for (int k = 0; k < METRICS_WS_KINDS; k++) {
+		uint64_t cum = 0;
+
+		for (int i = 0; i < METRICS_WAIT_BUCKETS; i++) {
+			cum += m->ws_wait_bucket[k][i];
+			put(b, "mingshi_ws_frame_wait_seconds_bucket{kind=\"%s\",le=\"%g\"} %llu\n",
+			    WS_KIND[k], (double)WS_WAIT_LE_US[i] / 1e6, (unsigned long long)cum);
+		}
+		cum += m->ws_wait_bucket[k][METRICS_WAIT_BUCKETS];
+		put(b,
+		    "mingshi_ws_frame_wait_seconds_bucket{kind=\"%s\",le=\"+Inf\"} %llu\n"
+		    "mingshi_ws_frame_wait_seconds_sum{kind=\"%s\"} %.6f\n"
+		    "mingshi_ws_frame_wait_seconds_count{kind=\"%s\"} %llu\n",
+		    WS_KIND[k], (unsigned long long)cum, WS_KIND[k],
+		    (double)m->ws_wait_sum_ns[k] / 1e9, WS_KIND[k],
+		    (unsigned long long)m->ws_wait_count[k]);
+	}
+	put(b, "# HELP mingshi_ws_write_frames Frames per write to a WebSocket, by kind: reply "
+	       "(the write carried a reply) or broadcast (broadcasts only).\n"
+	       "# TYPE mingshi_ws_write_frames histogram\n");
+	for (int k = 0; k < METRICS_WS_KINDS; k++) {
+		uint64_t cum = 0;
+
+		for (int i = 0; i < METRICS_WRITE_FRAMES_BUCKETS; i++) {
+			cum += m->ws_write_frames_bucket[k][i];
+			put(b, "mingshi_ws_write_frames_bucket{kind=\"%s\",le=\"%d\"} %llu\n",
+			    WS_KIND[k], 1 << i, (unsigned long long)cum);
+		}
+		cum += m->ws_write_frames_bucket[k][METRICS_WRITE_FRAMES_BUCKETS];
+		put(b,
+		    "mingshi_ws_write_frames_bucket{kind=\"%s\",le=\"+Inf\"} %llu\n"
+		    "mingshi_ws_write_frames_sum{kind=\"%s\"} %llu\n"
+		    "mingshi_ws_write_frames_count{kind=\"%s\"} %llu\n",
+		    WS_KIND[k], (unsigned long long)cum, WS_KIND[k],
+		    (unsigned long long)m->ws_write_frames_sum[k], WS_KIND[k],
+		    (unsigned long long)m->ws_write_count[k]);
+	}
+}
+
 static void render_requests(struct buf *b, const struct metrics *m)
 {
 	put(b, "# HELP mingshi_http_requests_total HTTP requests by method, route and status.\n"
@@ -209,6 +286,7 @@ char *metrics_render(const struct metrics *m)
 		return NULL;
 	b.p[0] = '\0';
 	render_connections(&b, m);
+	render_ws_histograms(&b, m);
 	render_requests(&b, m);
 	render_commits(&b, m);
 	render_queues(&b, m);

@@ -132,7 +132,8 @@ void pace_adapt(struct pace *p, const struct pace_window *w, const struct config
 	next = next > max ? max : next;
 	p->settled = next == p->interval_ns ? p->settled + 1 : 0;
 	p->interval_ns = next;
-	rest_by_count(p, w, max);
+	if (cfg->ws_write_adaptive) /* a fixed interval is always the whole interval */
+		rest_by_count(p, w, max);
 	m->loop_load = w->load;
 	m->ws_write_interval_ns = p->interval_ns;
 }

@@ -39,8 +39,8 @@ struct pace_window {
 void pace_init(struct pace *p, const struct config *cfg, struct metrics *m);
 
 /* Decides the interval (and resting by count) after window w, within cfg's
- * ws_write_interval_ms (fixed at that when ws_write_adaptive is off), and publishes the load
- * and the interval in m. */
+ * ws_write_interval_ms (fixed at that, never resting by count, when ws_write_adaptive is off),
+ * and publishes the load and the interval in m. */
 void pace_adapt(struct pace *p, const struct pace_window *w, const struct config *cfg,
 		struct metrics *m);
 

@@ -148,6 +148,7 @@ static void on_check(struct ev_loop *loop, ev_check *w, int revents)
 	(void)loop;
 	(void)revents;
 	s->woke_ns = clock_mono_ns();
+	ws_pass_began(s->ws, s->woke_ns);
 }
 
 static int create_context(struct server *s)

@@ -163,6 +163,11 @@ void ws_rest_tick(struct ws_state *ws)
 	ws->rest_due_ns = first;
 }
 
+void ws_pass_began(struct ws_state *ws, int64_t now_ns)
+{
+	ws->pass_ns = now_ns;
+}
+
 bool ws_waiting(const struct ws_state *ws)
 {
 	return ws->waiting.head != NULL;
@@ -285,6 +290,8 @@ void ws_queue(struct ws_conn *c, struct frame *f, bool urgent)
 	frame_ref(f);
 	o->frame = f;
 	o->next = NULL;
+	o->queued_ns = c->ws->pass_ns;
+	o->urgent = urgent;
 	if (c->out_tail)
 		c->out_tail->next = o;
 	else
@@ -331,13 +338,17 @@ static size_t frame_header(unsigned char *h, size_t len)
 	return 10;
 }
 
-/* Drops the head of c's queue once it has been written. */
-static void pop_frame(struct ws_conn *c)
+/* Drops the head of c's queue once a write that began at now has carried it; counts its wait
+ * and returns its kind. */
+static enum metrics_ws_kind pop_frame(struct ws_conn *c, int64_t now)
 {
 	struct ws_out *o = c->out_head;
+	struct metrics *m = &c->ws->app->metrics;
+	enum metrics_ws_kind kind = o->urgent ? METRICS_WS_REPLY : METRICS_WS_BROADCAST;
 
 	assert(o && c->out_frames > 0 && c->out_bytes >= o->frame->len);
-	c->ws->app->metrics.ws_frames_out++;
+	metrics_observe_ws_wait(m, kind, now - o->queued_ns);
+	m->ws_frames_out++;
 	c->out_head = o->next;
 	if (!c->out_head)
 		c->out_tail = NULL;
@@ -345,6 +356,7 @@ static void pop_frame(struct ws_conn *c)
 	c->out_bytes -= o->frame->len;
 	frame_unref(o->frame);
 	spares_put(&c->ws->outs, o);
+	return kind;
 }
 
 /* Frames the queue's head frames into buf (after LWS_PRE) while they fit; returns how many. */
@@ -383,6 +395,7 @@ static void note_written(struct ws_conn *c, int64_t t0)
  * WebSocket, and lws keeps whatever the socket does not take) — else the single head frame. */
 static int on_writeable(struct ws_conn *c)
 {
+	enum metrics_ws_kind kind = METRICS_WS_BROADCAST;
 	struct ws_out *o = c->out_head;
 	size_t len = 0, frames;
 	int64_t t0;
@@ -402,15 +415,19 @@ static int on_writeable(struct ws_conn *c)
 	if (frames > 1) {
 		if (lws_write(c->wsi, c->ws->batch + LWS_PRE, len, LWS_WRITE_HTTP) < (int)len)
 			return -1;
-		while (frames--)
-			pop_frame(c);
+		for (size_t i = 0; i < frames; i++) {
+			if (pop_frame(c, t0) == METRICS_WS_REPLY)
+				kind = METRICS_WS_REPLY; /* a write that carried a reply */
+		}
 	} else {
 		unsigned char *text = o->frame->data + FRAME_PRE;
 
 		if (lws_write(c->wsi, text, o->frame->len, LWS_WRITE_TEXT) < (int)o->frame->len)
 			return -1;
-		pop_frame(c);
+		kind = pop_frame(c, t0);
+		frames = 1;
 	}
+	metrics_observe_ws_write(&c->ws->app->metrics, kind, frames);
 	note_written(c, t0);
 	if (c->out_head)
 		want_write(c, false); /* the rest after the others waiting: round robin */

@@ -34,6 +34,8 @@
 struct ws_out {
 	struct ws_out *next;
 	struct frame *frame;
+	int64_t queued_ns; /* the start of the loop pass that queued it */
+	bool urgent;	   /* a reply, not a room's broadcast */
 };
 
 /* lws per-session data of "mingshi.v1". */
@@ -68,6 +70,7 @@ struct ws_state {
 	/* connections with frames to send, not yet handed to lws: due now, or resting until
 	 * their write interval has passed (ws_rest_tick moves them) */
 	struct lws_dll2_owner waiting, resting;
+	int64_t pass_ns;       /* when the loop's current pass began (ws_pass_began) */
 	int64_t rest_due_ns;   /* when the first resting socket is due */
 	int64_t write_cost_ns; /* moving average of one write */
 	uint32_t serial;       /* numbers connections, to stagger their writes */
@@ -94,6 +97,11 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
  * holds unsent bytes for is armed with lws_callback_on_writable instead); called before each
  * pass of the loop, outside any lws callback. */
 void ws_write_waiting(struct ws_state *ws);
+
+/* The loop woke at now_ns: frames queued from here on count their wait from then (a clock
+ * read per pass rather than per frame queued, which fan-out does hundreds of thousands of
+ * times a second). */
+void ws_pass_began(struct ws_state *ws, int64_t now_ns);
 
 /* Whether sockets wait for a pass (the loop must not block) / rest (a timer must wake it). */
 bool ws_waiting(const struct ws_state *ws);

@@ -203,6 +203,19 @@ export async function metric(server, name) {
   throw new Error(`metric ${name} not in /metrics`);
 }
 
+// Every sample of /metrics: a Map from 'name{labels}' to its value.
+export async function metricSamples(server) {
+  const r = await request(server, 'GET', '/metrics');
+  assert.equal(r.status, 200, r.text);
+  const out = new Map();
+  for (const line of r.text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
 // Asserts ids strictly increase.
 export function assertIncreasing(ids, what = 'ids') {
   for (let i = 1; i < ids.length; i++) {

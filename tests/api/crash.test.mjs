@@ -87,6 +87,8 @@ describe('kill -9 under load, five times', () => {
       }
       const loops = chats.map((c, i) => sender(c, USERS[i], cycle, sent, acked, latencies));
       await sleep(LOAD_MS);
+      // and long enough for the load to have run, however slow the machine's commits
+      await waitFor(() => acked.size - ackedBefore > 50, { ms: 60000, what: 'more than 50 acks' });
       const killed = await server.stop('SIGKILL');
       assert.equal(killed.signal, 'SIGKILL');
       await Promise.all(chats.map((c) => c.closed(5000)));

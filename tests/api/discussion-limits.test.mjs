@@ -104,11 +104,15 @@ describe('with the default limits', () => {
     const c2 = await chat('teacher_zhao');
     await c1.joinOk(ROOM);
     await c2.joinOk(ROOM);
+    // The server empties the bucket between `start` and the last answer (`emptied`): the
+    // client's clock bounds the refill from both sides, however late the server gets to each
+    // frame on a busy machine.
     const cids = [];
+    const start = performance.now();
     for (let i = 0; i < 30; i++) cids.push(c1.post(ROOM, `限速${i}`));
-    const emptied = performance.now();
     const answers = [];
     for (const cid of cids) answers.push(await c1.answer(cid));
+    const emptied = performance.now();
     assert.deepEqual(answers.slice(0, 20).map((a) => a.type), Array(20).fill('ack'));
     assertIncreasing(answers.slice(0, 20).map((a) => a.id));
     for (const [i, a] of answers.slice(20).entries()) {
@@ -120,15 +124,15 @@ describe('with the default limits', () => {
     assert.deepEqual(sqliteJson(server, `SELECT count(*) AS n FROM messages WHERE user_id = ${s.teacher_zhao.user.id}`), [{ n: 20 }]);
 
     await sleep(1100 - (performance.now() - emptied));
-    const elapsed = (performance.now() - emptied) / 1000;
     const later = [];
     for (let i = 0; i < 10; i++) later.push(c1.post(ROOM, `一秒后${i}`));
     const got = [];
     for (const cid of later) got.push((await c1.answer(cid)).type);
+    const most = (performance.now() - start) / 1000; // the longest the bucket can have refilled
     const acked = got.filter((t) => t === 'ack').length;
     assert.deepEqual(got, [...Array(acked).fill('ack'), ...Array(10 - acked).fill('error')], got.join(','));
-    assert.ok(acked >= 5 && acked <= Math.floor(5 * elapsed) + 1, `after ${elapsed.toFixed(2)} s: ${acked} acks (5/s)`);
-    console.log(`# rate limit: ${acked} of 10 acked ${elapsed.toFixed(2)} s after the bucket emptied`);
+    assert.ok(acked >= 5 && acked <= Math.floor(5 * most) + 1, `at most ${most.toFixed(2)} s after the bucket emptied: ${acked} acks (5/s)`);
+    console.log(`# rate limit: ${acked} of 10 acked 1.1-${most.toFixed(2)} s after the bucket emptied`);
   });
 });
 

@@ -361,22 +361,28 @@ describe('answers and requests of several TLS records', () => {
     assert.equal(want.status, 200);
     assert.ok(want.text.length > 2 * 4096, `${want.text.length} bytes is not three records`);
     const get = `GET /api/v1/users?limit=100 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${admin.cookie}\r\n\r\n`;
+    const small = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'; // one record
     for (const version of ['TLSv1.2', 'TLSv1.3']) {
       const conn = await keepAlive(server, { minVersion: version, maxVersion: version });
-      const ms = [];
+      const ms = []; // each time, how much longer the answer of several records took than one
       try {
         for (let i = 0; i < 10; i++) {
-          const started = performance.now();
+          let started = performance.now();
+          assert.equal((await conn.ask(small)).status, 200);
+          const one = performance.now() - started;
+          started = performance.now();
           const r = await conn.ask(get);
-          ms.push(performance.now() - started);
+          ms.push(performance.now() - started - one);
           assert.equal(r.status, 200, `${version} ${i}`);
           assert.equal(r.body, want.text, `${version} ${i}`);
         }
       } finally {
         conn.close();
       }
+      // a record left corked waits for the kernel's 200 ms probe: against an answer of one
+      // record on the same connection just before, which a busy machine slows as much
       ms.sort((a, b) => a - b);
-      assert.ok(ms[5] < 150, `${version}: median ${ms[5].toFixed(1)} ms (${ms.map((x) => x.toFixed(0)).join(' ')})`);
+      assert.ok(ms[5] < 150, `${version}: median ${ms[5].toFixed(1)} ms more than one record (${ms.map((x) => x.toFixed(0)).join(' ')})`);
     }
   });
 

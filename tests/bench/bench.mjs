@@ -2,10 +2,11 @@
 // The benchmark driver (`make bench`, `make bench-smoke`; docs/BENCHMARKS.md).
 //
 // It starts each server in turn — mingshi (release build), the Node.js `ws` + better-sqlite3
-// peer, and Debian's mosquitto — pinned to core 0, drives it with the C load generator
-// (build/bench/msgen) or wrk pinned to core 1, counts the server's CPU-seconds from /proc over
-// exactly the measured window, and prints one table (and, for a full run, writes it into
-// docs/BENCHMARKS.md). A run counts only with zero lost messages.
+// peer, and Debian's mosquitto — on ports the kernel says are free, pinned to core 0, drives
+// it with the C load generator (build/bench/msgen) or wrk pinned to core 1, counts the
+// server's CPU-seconds from /proc over exactly the measured window, and prints one table (and,
+// for a full run, writes it into docs/BENCHMARKS.md). A run counts only with zero lost
+// messages.
 //
 //   node tests/bench/bench.mjs            the full suite (long: see BENCH_* below)
 //   node tests/bench/bench.mjs --smoke    every scenario for ~2 s at small scale (make test)
@@ -20,6 +21,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +36,6 @@ const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const TICK = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
 const SRC = '127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4';
-const PORT = { mingshi: 9543, node: 9544, mosquitto: 9545, mqttPlain: 19883 };
 const ROOM = 'studio:1';
 const TOPIC = 'bench/studio-1';
 
@@ -166,6 +167,35 @@ function runGen(args, hooks = {}) {
   });
 }
 
+// ---- ports ------------------------------------------------------------------------------
+
+// n distinct TCP ports of 127.0.0.1 free now, as the API tests take theirs
+// (tests/api/helpers.mjs freePort): the kernel picks each, held open together so they differ.
+async function freePorts(n) {
+  const held = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  })));
+  const ports = held.map((srv) => srv.address().port);
+  await Promise.all(held.map((srv) => new Promise((r) => srv.close(r))));
+  return ports;
+}
+
+// start(ports) on n free ports. Another process may take one in the moment between: a start
+// that fails for a port in use is tried again on new ones.
+async function onFreePorts(n, start) {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts(n);
+    try {
+      return await start(ports);
+    } catch (e) {
+      if (attempt >= 3 || !/in use|EADDRINUSE/i.test(e.message)) throw e;
+      log(`port ${ports.join(', ')} taken meanwhile: trying others`);
+    }
+  }
+}
+
 // ---- HTTPS helpers ----------------------------------------------------------------------
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, maxVersion: 'TLSv1.2' });
@@ -217,12 +247,12 @@ async function fixtures() {
   const seed = path.join(OUT, 'seed');
   fs.rmSync(seed, { recursive: true, force: true });
   fs.mkdirSync(seed);
-  const srv = await startMingshi(seed, cert, key);
+  const { proc: srv, port } = await onFreePorts(1, async ([p]) => ({ proc: await startMingshi(seed, cert, key, p), port: p }));
   // Two accounts of studio 1 (its master and a member) carry every connection: sessions can be
   // shared by many sockets, and sign-in deliberately costs ~0.7 s of PBKDF2.
-  const sessions = [await signIn(PORT.mingshi, 'master_li'), await signIn(PORT.mingshi, 'teacher_wang')];
+  const sessions = [await signIn(port, 'master_li'), await signIn(port, 'teacher_wang')];
   // (e) runs its durable load in another room, as the provincial admin (who may post anywhere)
-  const admin = await signIn(PORT.mingshi, 'admin');
+  const admin = await signIn(port, 'admin');
   await stop(srv);
   const cookies = path.join(OUT, 'cookies.txt');
   fs.writeFileSync(cookies, sessions.map((s) => s.cookie).join('\n') + '\n');
@@ -239,9 +269,9 @@ function freshData(fx, name) {
   return dir;
 }
 
-function startMingshi(dataDir, cert, key, extra = {}) {
+function startMingshi(dataDir, cert, key, port, extra = {}) {
   const config = {
-    listen: `127.0.0.1:${PORT.mingshi}`, data: dataDir, cert, key, demo: true, tls_max: '1.2',
+    listen: `127.0.0.1:${port}`, data: dataDir, cert, key, demo: true, tls_max: '1.2',
     // The bench publishes far above DESIGN §7's 5 messages/s per user: raised here, and said so
     // in docs/BENCHMARKS.md. The queue bound is raised so a burst is measured, not cut off.
     ws_rate_per_sec: 1000000, ws_rate_burst: 1000000, ws_queue_frames: 1000000,
@@ -254,32 +284,45 @@ function startMingshi(dataDir, cert, key, extra = {}) {
   return startPinned('mingshi', SERVER_CORE, MINGSHI, ['serve', '--config', file], /listening on/);
 }
 
-function startNode(dataDir, fx) {
+function startNode(dataDir, fx, port) {
   return startPinned('node peer', SERVER_CORE, process.execPath, [path.join(ROOT, 'tests/bench/peers/node/server.mjs'),
-    '--port', String(PORT.node), '--cert', fx.cert, '--key', fx.key, '--db', path.join(dataDir, 'mingshi.db'),
-    '--origin', `https://127.0.0.1:${PORT.node}`], /listening/);
+    '--port', String(port), '--cert', fx.cert, '--key', fx.key, '--db', path.join(dataDir, 'mingshi.db'),
+    '--origin', `https://127.0.0.1:${port}`], /listening/);
 }
 
-function startMosquitto(dataDir, fx) {
+function startMosquitto(dataDir, fx, port, plainPort) {
   const conf = path.join(dataDir, 'mosquitto.conf');
   fs.writeFileSync(conf, [
     'per_listener_settings false', 'allow_anonymous true', 'persistence false', 'log_dest stderr',
     'log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'set_tcp_nodelay true',
     'max_queued_messages 0', // never drop a subscriber's QoS 0 backlog: a drop would be a loss
-    `listener ${PORT.mqttPlain} 127.0.0.1`, // mosquitto 2 exits without a plain listener
-    `listener ${PORT.mosquitto} 127.0.0.1`, 'protocol websockets', `certfile ${fx.cert}`, `keyfile ${fx.key}`,
+    `listener ${plainPort} 127.0.0.1`, // mosquitto 2 exits without a plain listener
+    `listener ${port} 127.0.0.1`, 'protocol websockets', `certfile ${fx.cert}`, `keyfile ${fx.key}`,
     'tls_version tlsv1.2', `user ${os.userInfo().username}`, // as root it would drop to "mosquitto", who cannot read our key
     '',
   ].join('\n'));
   return startPinned('mosquitto', SERVER_CORE, '/usr/sbin/mosquitto', ['-c', conf], /running/);
 }
 
-// Starts server `name` on a fresh copy of the database; resolves {proc, port, proto, data}.
-async function startServer(name, fx, extra = {}) {
-  const data = freshData(fx, name);
-  if (name === 'mingshi') return { proc: await startMingshi(data, fx.cert, fx.key, extra), port: PORT.mingshi, proto: 'mingshi', data };
-  if (name === 'node') return { proc: await startNode(data, fx), port: PORT.node, proto: 'mingshi', data };
-  return { proc: await startMosquitto(data, fx), port: PORT.mosquitto, proto: 'mqtt', data };
+// Starts server `name` on a fresh copy of the database and free ports; resolves
+// {proc, port, proto, data}.
+function startServer(name, fx, extra = {}) {
+  if (name === 'mingshi') {
+    return onFreePorts(1, async ([port]) => {
+      const data = freshData(fx, name);
+      return { proc: await startMingshi(data, fx.cert, fx.key, port, extra), port, proto: 'mingshi', data };
+    });
+  }
+  if (name === 'node') {
+    return onFreePorts(1, async ([port]) => {
+      const data = freshData(fx, name);
+      return { proc: await startNode(data, fx, port), port, proto: 'mingshi', data };
+    });
+  }
+  return onFreePorts(2, async ([port, plain]) => {
+    const data = freshData(fx, name);
+    return { proc: await startMosquitto(data, fx, port, plain), port, proto: 'mqtt', data };
+  });
 }
 
 function genArgs(srv, fx, extra) {

@@ -1,9 +1,6 @@
-/* net/pace and net/ws: how long a busy socket's broadcasts rest (ws_adapt, pace_adapt), from
- * the loop's load and from whether resting paid (frames per write over the window), and how
- * resting sockets wait and are woken. */
+/* net/ws: how long a busy socket's broadcasts rest (ws_adapt), from the loop's load and from
+ * whether resting paid (frames per write over the window). */
 #include "testutil.h"
-
-#include <unistd.h>
 
 #include "core/app.h"
 #include "core/clock.h"
@@ -11,6 +8,10 @@
 #include "net/ws.h"
 
 #define MS 1000000LL
+/* Cases that read the clock use intervals of seconds where the server's are milliseconds:
+ * what they assert must not change if the process is descheduled between two steps for the
+ * milliseconds a loaded machine may take. */
+#define S (1000 * MS)
 
 struct fixture {
 	struct app app;
@@ -289,6 +290,10 @@ static void capped_and_fixed(void **state)
 	assert_int_equal(f->ws->pace.interval_ns, 250 * MS);
 	window(f, 1.0, 1000, 1000);
 	assert_int_equal(f->ws->pace.interval_ns, 250 * MS);
+	/* and never by count: 2.5 frames a socket per interval made the 3rd frame due at once,
+	 * so a socket could be written before its interval had passed */
+	assert_int_equal(f->ws->pace.rest_frames, 0);
+	assert_int_equal(f->ws->pace.rest_late_ns, 0);
 }
 
 /* A socket written `ago` ns before now with one broadcast queued (resting, if not yet due). */
@@ -310,7 +315,8 @@ static void dequeue(struct ws_conn *c)
 	free(c->out_head);
 }
 
-/* The rest timer fires when the first resting socket is due: not a quarter interval late. */
+/* The rest timer fires when the first resting socket is due: not a quarter interval late.
+ * Time passes by moving the sockets' last writes back, not by sleeping (S above). */
 static void woken_when_due(void **state)
 {
 	struct fixture *f = fixture(true);
@@ -319,23 +325,26 @@ static void woken_when_due(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->ws->pace.interval_ns = 100 * MS;
-	queued(f, &a, 10 * MS); /* due in 90 ms */
-	queued(f, &b, 95 * MS); /* due in 5 ms */
+	f->ws->pace.interval_ns = 100 * S;
+	queued(f, &a, 10 * S); /* due in 90 s */
+	queued(f, &b, 95 * S); /* due in 5 s */
 	assert_ptr_equal(a.wait.owner, &f->ws->resting);
 	assert_ptr_equal(b.wait.owner, &f->ws->resting);
 	us = ws_rest_tick_us(f->ws);
-	assert_in_range(us, 4000, 5000);
+	assert_in_range(us, 4 * S / 1000, 5 * S / 1000);
 	ws_rest_tick(f->ws); /* nothing due yet: both stay */
 	assert_int_equal(f->ws->resting.count, 2);
-	usleep((useconds_t)us + 1000);
+	a.written_ns -= us * 1000 + MS; /* the timer's wait and 1 ms pass */
+	b.written_ns -= us * 1000 + MS;
 	ws_rest_tick(f->ws);
 	assert_ptr_equal(b.wait.owner, &f->ws->waiting); /* b's turn, in order */
 	assert_ptr_equal(a.wait.owner, &f->ws->resting);
-	/* a is due in ~84 ms: the timer still looks again after a quarter interval */
-	assert_int_equal(ws_rest_tick_us(f->ws), 25000);
+	/* a is due in ~85 s: the timer still looks again after a quarter interval */
+	assert_int_equal(ws_rest_tick_us(f->ws), 25 * S / 1000);
 	dequeue(&b);
-	queued(f, &b, 100 * MS - 200000); /* due in 0.2 ms: woken after the 1 ms floor */
+	queued(f, &b, 98 * S); /* due in 2 s, before a: the timer's next look moves up */
+	assert_in_range(ws_rest_tick_us(f->ws), 1 * S / 1000, 2 * S / 1000);
+	f->ws->rest_due_ns = clock_mono_ns() + 200000; /* due in 0.2 ms: the 1 ms floor */
 	assert_int_equal(ws_rest_tick_us(f->ws), 1000);
 	dequeue(&a);
 	dequeue(&b);
@@ -420,9 +429,9 @@ static void writes_at_its_nth_frame(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->ws->pace.interval_ns = 32 * MS;
+	f->ws->pace.interval_ns = 32 * S; /* only the count makes a socket due here (S above) */
 	f->ws->pace.rest_frames = 3;
-	f->ws->pace.rest_late_ns = 10 * MS;
+	f->ws->pace.rest_late_ns = 10 * S;
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < 6; i++) {
 		c[i].ws = f->ws;
@@ -454,15 +463,15 @@ static void unsteady_frames_wait_a_gap_more(void **state)
 
 	(void)state;
 	f->app.cfg.ws_queue_frames = 64;
-	f->ws->pace.interval_ns = 32 * MS;
+	f->ws->pace.interval_ns = 32 * S; /* S above */
 	f->ws->pace.rest_frames = 3;
-	f->ws->pace.rest_late_ns = 10 * MS;
+	f->ws->pace.rest_late_ns = 10 * S;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
 	a.ws = b.ws = r.ws = f->ws;
-	a.written_ns = clock_mono_ns() - 35 * MS; /* past the interval, within the gap */
-	b.written_ns = clock_mono_ns() - 43 * MS; /* past both */
+	a.written_ns = clock_mono_ns() - 35 * S; /* past the interval, within the gap */
+	b.written_ns = clock_mono_ns() - 43 * S; /* past both */
 	r.written_ns = clock_mono_ns();
 	send_frame(&a, false); /* frame 1 of 3 for phase 0 */
 	send_frame(&b, false);
@@ -470,8 +479,8 @@ static void unsteady_frames_wait_a_gap_more(void **state)
 	assert_ptr_equal(a.wait.owner, &f->ws->resting);
 	assert_ptr_equal(b.wait.owner, &f->ws->waiting);
 	assert_ptr_equal(r.wait.owner, &f->ws->waiting);
-	assert_in_range(ws_rest_tick_us(f->ws), 1000, 7000); /* a is due ~7 ms from now */
-	f->ws->pace.rest_frames = 0; /* by time alone, 35 ms is past the interval */
+	assert_in_range(ws_rest_tick_us(f->ws), 6 * S / 1000, 7 * S / 1000); /* a: in ~7 s */
+	f->ws->pace.rest_frames = 0; /* by time alone, 35 s is past the interval */
 	ws_rest_tick(f->ws);
 	assert_ptr_equal(a.wait.owner, &f->ws->waiting);
 	written(&a);

@@ -6,6 +6,63 @@
 
 #include "core/writer.h"
 
+/* ---- the writer's clock -------------------------------------------------------------- */
+
+/* This binary is linked with -Wl,--wrap=clock_mono_us (Makefile): the writer reads the real
+ * monotonic clock plus clock_ahead_us, which a case moves on instead of sleeping, and the
+ * clock stands still while a case runs a batch it asserts on. The writer ends a batch once
+ * WRITER_BATCH_US of that clock has passed, which a process descheduled on a busy machine
+ * reached after the first job, and a case sleeping past an interval may have slept longer. */
+int64_t __real_clock_mono_us(void);
+int64_t __wrap_clock_mono_us(void);
+
+static atomic_llong clock_ahead_us, clock_stopped_at;
+static atomic_bool clock_stopped;
+
+int64_t __wrap_clock_mono_us(void)
+{
+	if (atomic_load(&clock_stopped))
+		return atomic_load(&clock_stopped_at);
+	return __real_clock_mono_us() + atomic_load(&clock_ahead_us);
+}
+
+static void clock_stop(void)
+{
+	atomic_store(&clock_stopped_at, __wrap_clock_mono_us());
+	atomic_store(&clock_stopped, true);
+}
+
+/* While stopped: as if us microseconds had passed. */
+static void clock_pass(int64_t us)
+{
+	atomic_fetch_add(&clock_stopped_at, us);
+}
+
+/* Runs on from where it stood, never back. */
+static void clock_run(void)
+{
+	int64_t behind = atomic_load(&clock_stopped_at) - __real_clock_mono_us() -
+			 atomic_load(&clock_ahead_us);
+
+	if (behind > 0)
+		atomic_fetch_add(&clock_ahead_us, behind);
+	atomic_store(&clock_stopped, false);
+}
+
+/* writer_run_batch() with the clock stopped: the batch is every job waiting (up to
+ * WRITER_MAX_BATCH), however long it takes. */
+static size_t run_batch(struct writer *w)
+{
+	size_t ran;
+
+	clock_stop();
+	ran = writer_run_batch(w);
+	clock_run();
+	return ran;
+}
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
 struct tjob {
 	int value; /* inserted into t(v) */
 	bool fail; /* insert, then report failure: must roll back alone */
@@ -64,7 +121,7 @@ static void failing_job_alone(void **state)
 	writer_init(&w, &db, &c, &m);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(writer_submit(&w, insert_job, job_done, &jobs[i]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), 5);
+	assert_int_equal(run_batch(&w), 5);
 	assert_int_equal(completions_drain(&c), 5);
 	for (int i = 0; i < 5; i++) {
 		assert_true(jobs[i].done);
@@ -130,15 +187,15 @@ static void one_wake_per_batch(void **state)
 	writer_init(&w, &db, &c, &m);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[i]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), 5);
+	assert_int_equal(run_batch(&w), 5);
 	assert_int_equal(wakes, 1);
 	assert_int_equal(atomic_load(&w.pending), 0);
 	assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[5]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), 1);
+	assert_int_equal(run_batch(&w), 1);
 	assert_int_equal(wakes, 1); /* not drained yet: the first wake-up covers it */
 	assert_int_equal(completions_drain(&c), 6);
 	assert_int_equal(writer_submit(&w, insert_job, note_order, &jobs[6]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), 1);
+	assert_int_equal(run_batch(&w), 1);
 	assert_int_equal(wakes, 2);
 	assert_int_equal(completions_drain(&c), 1);
 	assert_int_equal(ndone, 7);
@@ -273,7 +330,7 @@ static void run_deferring(struct tjob *jobs, int n, const char *want_t, const ch
 	writer_init(&w, &db, &c, &m);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(writer_submit(&w, deferring_job, job_done, &jobs[i]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), (size_t)n);
+	assert_int_equal(run_batch(&w), (size_t)n);
 	assert_int_equal(completions_drain(&c), (size_t)n);
 	assert_string_equal(concat(&w.db, "t"), want_t);
 	assert_string_equal(concat(&w.db, "d"), want_d);
@@ -346,7 +403,7 @@ static uint64_t epoch_after(struct writer *w, struct completions *c, const char 
 	struct sql_job j = { sql, fail };
 
 	assert_int_equal(writer_submit(w, sql_run, NULL, &j), ERR_OK);
-	assert_int_equal(writer_run_batch(w), 1);
+	assert_int_equal(run_batch(w), 1);
 	assert_int_equal(completions_drain(c), 1);
 	return atomic_load(&w->access_epoch);
 }
@@ -415,7 +472,9 @@ static void access_epoch_moves(void **state)
 
 /* ---- the chore ------------------------------------------------------------------------- */
 
-static int chore_runs;
+/* copy_chore's runs and the rows it inserted (kept or rolled back): counted on the writer
+ * thread, read by the test */
+static atomic_int chore_runs, chore_copied;
 static bool chore_fails;
 static bool chore_later; /* copy_chore has work that can wait when nothing is left to copy */
 
@@ -428,6 +487,7 @@ static enum err copy_chore(struct db *db, void *state, enum chore_next *next)
 			" WHERE v > (SELECT coalesce(max(v), 0) FROM copied) ORDER BY v LIMIT 2") !=
 	    SQLITE_OK)
 		return ERR_DB;
+	chore_copied += sqlite3_changes(db->h);
 	if (chore_fails)
 		return ERR_DB;
 	if (test_int(db, "SELECT count(*) FROM t WHERE v > (SELECT max(v) FROM copied)") > 0)
@@ -443,7 +503,7 @@ static void chore_writer(struct writer *w, struct completions *c, struct metrics
 {
 	struct db db;
 
-	chore_runs = 0;
+	chore_runs = chore_copied = 0;
 	chore_fails = false;
 	chore_later = false;
 	open_file_db(&db, dir, path, cap);
@@ -470,7 +530,7 @@ static void chore_runs_apart(void **state)
 	assert_false(writer_run_chore(&w, false));
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(writer_submit(&w, insert_job, job_done, &jobs[i]), ERR_OK);
-	assert_int_equal(writer_run_batch(&w), 3);
+	assert_int_equal(run_batch(&w), 3);
 	completions_drain(&c);
 	assert_false(writer_run_chore(&w, false)); /* due, but its hour has not passed */
 	assert_true(writer_run_chore(&w, true));
@@ -481,7 +541,7 @@ static void chore_runs_apart(void **state)
 	/* a failure rolls back what the chore wrote, and it is due again */
 	jobs[0].value = 4;
 	writer_submit(&w, insert_job, job_done, &jobs[0]);
-	writer_run_batch(&w);
+	run_batch(&w);
 	completions_drain(&c);
 	chore_fails = true;
 	assert_true(writer_run_chore(&w, true));
@@ -509,15 +569,17 @@ static void chore_later_waits_interval(void **state)
 	(void)state;
 	chore_writer(&w, &c, &m, dir, path, sizeof(path), 50 * 1000); /* 50 ms */
 	chore_later = true;
+	clock_stop();
 	assert_true(writer_run_chore(&w, false));  /* due at start */
 	assert_false(writer_run_chore(&w, false)); /* later: not before its interval */
-	usleep(60 * 1000);
+	clock_pass(60 * 1000);
 	assert_true(writer_run_chore(&w, false)); /* and then without any batch */
 	chore_later = false;
-	usleep(60 * 1000);
+	clock_pass(60 * 1000);
 	assert_true(writer_run_chore(&w, false)); /* still due from the run before */
-	usleep(60 * 1000);
+	clock_pass(60 * 1000);
 	assert_false(writer_run_chore(&w, false)); /* done: waits for a batch */
+	clock_run();
 	assert_int_equal(chore_runs, 3);
 	writer_close(&w);
 	completions_destroy(&c);
@@ -538,12 +600,15 @@ static void chore_runs_idle(void **state)
 	chore_writer(&w, &c, &m, dir, path, sizeof(path), 50 * 1000); /* 50 ms */
 	assert_int_equal(writer_start(&w, &e), ERR_OK);
 	assert_int_equal(writer_submit(&w, insert_job, job_done, &j), ERR_OK);
-	for (int i = 0; i < 400 && !j.done; i++) {
+	/* however busy the machine: up to 30 s for the job, then for a chore run to copy it */
+	for (int i = 0; i < 6000 && !j.done; i++) {
 		completions_drain(&c);
 		usleep(5000);
 	}
 	assert_true(j.done);
-	usleep(300 * 1000);
+	for (int i = 0; i < 6000 && atomic_load(&chore_copied) < 1; i++)
+		usleep(5000);
+	usleep(300 * 1000); /* six intervals: a busy loop would run it again and again */
 	writer_stop(&w);
 	completions_drain(&c);
 	assert_int_equal(test_int(&w.db, "SELECT count(*) FROM copied"), 1);
