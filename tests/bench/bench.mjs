@@ -17,7 +17,8 @@
 // BENCH_SERVERS (mingshi,node,mosquitto), BENCH_WRITE (1: write docs/BENCHMARKS.md),
 // BENCH_IDLE_REPEATS (scenario b; default BENCH_REPEATS), BENCH_DURABLE_RATES (open-loop
 // messages/s of scenario d, 2500),
-// BENCH_FANOUT (instead of PUBS × RATES: "10:20000,100000;50:100000" = publishers:rates;…).
+// BENCH_FANOUT (instead of PUBS × RATES: "10:20000,100000;50:100000" = publishers:rates;…),
+// BENCH_MINGSHI (the server build), BENCH_MINGSHI_B (a second build, measured beside it).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -32,6 +33,10 @@ const OUT = path.join(ROOT, 'build/bench');
 const MSGEN = path.join(OUT, 'msgen');
 // BENCH_MINGSHI: another build of the server, for A/B runs of a change
 const MINGSHI = process.env.BENCH_MINGSHI || path.join(ROOT, 'build/mingshi');
+// BENCH_MINGSHI_B: a second build measured in the same run as server "mingshi-b" (say, the build
+// before a change), beside mingshi in every scenario, with an A/B line per scenario
+const MINGSHI_B = process.env.BENCH_MINGSHI_B || '';
+const isMingshi = (name) => name === 'mingshi' || name === 'mingshi-b';
 const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const TICK = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
@@ -50,7 +55,8 @@ const num = (k, d) => Number(env(k, d));
 const CFG = SMOKE
   ? {
     repeats: 1, idleRepeats: 1, warmup: 0.5, measure: 2, hold: 2, scenarios: ['a', 'b', 'c', 'd', 'e'],
-    idle: [50], rates: [2000], pubs: [2], subs: 20, servers: ['mingshi', 'node', 'mosquitto'],
+    idle: [50], rates: [2000], pubs: [2], subs: 20,
+    servers: MINGSHI_B ? ['mingshi', 'mingshi-b', 'node', 'mosquitto'] : ['mingshi', 'node', 'mosquitto'],
     durablePubs: 4, durableWindow: 4, durableRates: [200], wrkSeconds: 2, write: false,
   }
   : {
@@ -60,7 +66,7 @@ const CFG = SMOKE
     idle: list('BENCH_IDLE_COUNTS', `1000,5000,10000,${NOFILE === 'unlimited' || Number(NOFILE) > 21000 ? 20000 : Number(NOFILE) - 500}`).map(Number),
     rates: list('BENCH_FANOUT_RATES', '20000,50000,100000,200000,400000').map(Number),
     pubs: list('BENCH_PUBS', '1,10,50').map(Number), subs: 1000,
-    servers: list('BENCH_SERVERS', 'mingshi,node,mosquitto'),
+    servers: list('BENCH_SERVERS', MINGSHI_B ? 'mingshi,mingshi-b,node,mosquitto' : 'mingshi,node,mosquitto'),
     durablePubs: 10, durableWindow: 16, durableRates: list('BENCH_DURABLE_RATES', '2500').map(Number),
     wrkSeconds: num('BENCH_MEASURE', 20),
     write: env('BENCH_WRITE', '1') === '1',
@@ -269,7 +275,7 @@ function freshData(fx, name) {
   return dir;
 }
 
-function startMingshi(dataDir, cert, key, port, extra = {}) {
+function startMingshi(dataDir, cert, key, port, extra = {}, bin = MINGSHI) {
   const config = {
     listen: `127.0.0.1:${port}`, data: dataDir, cert, key, demo: true, tls_max: '1.2',
     // The bench publishes far above DESIGN §7's 5 messages/s per user: raised here, and said so
@@ -281,7 +287,7 @@ function startMingshi(dataDir, cert, key, port, extra = {}) {
   };
   const file = path.join(dataDir, 'bench-config.json');
   fs.writeFileSync(file, JSON.stringify(config));
-  return startPinned('mingshi', SERVER_CORE, MINGSHI, ['serve', '--config', file], /listening on/);
+  return startPinned(bin === MINGSHI ? 'mingshi' : 'mingshi-b', SERVER_CORE, bin, ['serve', '--config', file], /listening on/);
 }
 
 function startNode(dataDir, fx, port) {
@@ -307,10 +313,11 @@ function startMosquitto(dataDir, fx, port, plainPort) {
 // Starts server `name` on a fresh copy of the database and free ports; resolves
 // {proc, port, proto, data}.
 function startServer(name, fx, extra = {}) {
-  if (name === 'mingshi') {
+  if (isMingshi(name)) {
+    const bin = name === 'mingshi' ? MINGSHI : MINGSHI_B;
     return onFreePorts(1, async ([port]) => {
       const data = freshData(fx, name);
-      return { proc: await startMingshi(data, fx.cert, fx.key, port, extra), port, proto: 'mingshi', data };
+      return { proc: await startMingshi(data, fx.cert, fx.key, port, extra, bin), port, proto: 'mingshi', data };
     });
   }
   if (name === 'node') {
@@ -436,7 +443,7 @@ async function scenarioB(fx) {
 // peer by PEER_TLS in its environment, mosquitto by its config file, rewritten and reloaded.
 // The Node peer and mosquitto then take TLS 1.3 only, which proves the generator offered it.
 async function startTls13(name, fx) {
-  if (name === 'mingshi') return startServer(name, fx, { tls_max: '1.3' });
+  if (isMingshi(name)) return startServer(name, fx, { tls_max: '1.3' });
   if (name === 'node') {
     process.env.PEER_TLS = '1.3';
     try {
@@ -561,9 +568,13 @@ function realtime(argv) {
 
 // (e) event-loop stall: /healthz answered while fan-out and durable load run and 8 sign-ins hash.
 async function scenarioE(fx) {
+  for (const name of CFG.servers.filter(isMingshi)) await stallRuns(fx, name);
+}
+
+async function stallRuns(fx, name) {
   const runs = [];
   for (let k = 0; k < CFG.repeats; k++) {
-    const srv = await startServer('mingshi', fx);
+    const srv = await startServer(name, fx);
     try {
       const lat = [];
       let stopProbe = false;
@@ -604,11 +615,11 @@ async function scenarioE(fx) {
       const p = (q) => lat[Math.min(lat.length - 1, Math.floor((q / 100) * lat.length))];
       const run = { n: lat.length, p50: p(50), p99: p(99), max: lat[lat.length - 1], fanLost: f.done.lost, durLost: d.done.lost };
       runs.push(run);
-      check(`e mingshi /healthz under load run ${k + 1}`, run.n > 10 && f.done.lost === 0 && d.done.lost === 0, `p99 ${run.p99?.toFixed(2)} ms over ${run.n}`);
-      log(`e: /healthz p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} max ${run.max.toFixed(2)} ms (${run.n} probes)`);
+      check(`e ${name} /healthz under load run ${k + 1}`, run.n > 10 && f.done.lost === 0 && d.done.lost === 0, `p99 ${run.p99?.toFixed(2)} ms over ${run.n}`);
+      log(`e ${name}: /healthz p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} max ${run.max.toFixed(2)} ms (${run.n} probes)`);
     } finally { await stop(srv.proc); }
   }
-  results.e.push({ name: 'mingshi', runs });
+  results.e.push({ name, runs });
 }
 
 // ---- the report -------------------------------------------------------------------------
@@ -635,6 +646,32 @@ function pkgVersion(name) {
 // How a section's figures were made: printed under its heading, so sections from separate
 // runs (BENCH_SCENARIOS=…) can sit side by side in docs/BENCHMARKS.md.
 let PROVENANCE = '';
+
+// mingshi against mingshi-b, scenario by scenario, as ratios of medians of the same run.
+function abLines() {
+  const pair = (rows, same) => [rows.find((r) => r.name === 'mingshi' && same(r)), rows.find((r) => r.name === 'mingshi-b' && same(r))];
+  const L = ['### (ab) mingshi against mingshi-b, in the same run', '', PROVENANCE, '', `mingshi-b is \`${MINGSHI_B}\`. Ratios are mingshi / mingshi-b.`, ''];
+  for (const r of results.a.filter((x) => x.name === 'mingshi')) {
+    const [a, b] = pair(results.a, (x) => x.pubs === r.pubs && x.rate === r.rate);
+    if (b) L.push(`- (a) ${r.pubs} publisher(s) at ${f0(r.rate)}/s: deliveries per CPU-second ${ratio(med(a.runs, 'per_cpu_s'), med(b.runs, 'per_cpu_s'))}, p99 ${ratio(med(a.runs, (x) => x.latency.p99_ms), med(b.runs, (x) => x.latency.p99_ms))}`);
+  }
+  for (const r of results.b.filter((x) => x.name === 'mingshi')) {
+    const [a, b] = pair(results.b, (x) => x.n === r.n);
+    if (b) L.push(`- (b) ${f0(r.n)} connections: RSS per connection ${ratio(med(a.runs, 'rss_per_conn'), med(b.runs, 'rss_per_conn'))}, handshakes/s TLS 1.2 ${ratio(med(a.runs, 'handshakes_per_s'), med(b.runs, 'handshakes_per_s'))}, TLS 1.3 ${ratio(med(a.runs, 'handshakes13_per_s'), med(b.runs, 'handshakes13_per_s'))}`);
+  }
+  for (const r of results.c.filter((x) => x.name === 'mingshi')) {
+    const [a, b] = pair(results.c, (x) => x.what === r.what);
+    if (b) L.push(`- (c) ${r.what}: requests/s ${ratio(med(a.runs, 'rps'), med(b.runs, 'rps'))}, p99 ${ratio(med(a.runs, 'p99'), med(b.runs, 'p99'))}`);
+  }
+  for (const r of results.d.filter((x) => x.name === 'mingshi')) {
+    const [a, b] = pair(results.d, (x) => x.mode === r.mode);
+    if (b) L.push(`- (d) ${r.mode === 'max' ? 'closed loop' : `open loop ${r.mode}`}: acked/s ${ratio(med(a.runs, 'acked_per_s'), med(b.runs, 'acked_per_s'))}, ack p99 ${ratio(med(a.runs, (x) => x.ack_latency.p99_ms), med(b.runs, (x) => x.ack_latency.p99_ms))}, server CPU-s ${ratio(med(a.runs, 'cpu_s'), med(b.runs, 'cpu_s'))}`);
+  }
+  const [ea, eb] = pair(results.e, () => true);
+  if (ea && eb) L.push(`- (e) /healthz p99 ${ratio(median(ea.runs.map((x) => x.p99)), median(eb.runs.map((x) => x.p99)))}`);
+  L.push('');
+  return L;
+}
 
 function report() {
   const L = [];
@@ -690,10 +727,13 @@ function report() {
   }
   if (results.e.length) {
     L.push('### (e) Event-loop stall: `/healthz` while (a) and (d) run and 8 sign-ins hash', '', PROVENANCE, '');
-    L.push('| probes | p50 ms | p99 ms | max ms |', '|---|---|---|---|');
-    const r = results.e[0].runs;
-    L.push(`| ${f0(median(r.map((x) => x.n)))} | ${f2(median(r.map((x) => x.p50)))} | ${f2(median(r.map((x) => x.p99)))} | ${f2(median(r.map((x) => x.max)))} |`, '');
+    L.push('| server | probes | p50 ms | p99 ms | max ms |', '|---|---|---|---|---|');
+    for (const { name, runs: r } of results.e) {
+      L.push(`| ${name} | ${f0(median(r.map((x) => x.n)))} | ${f2(median(r.map((x) => x.p50)))} | ${f2(median(r.map((x) => x.p99)))} | ${f2(median(r.map((x) => x.max)))} |`);
+    }
+    L.push('');
   }
+  if (MINGSHI_B) L.push(...abLines());
   return L.join('\n');
 }
 
@@ -702,7 +742,7 @@ function sections(text) {
   const out = {};
   const parts = text.split(/^(?=### \()/m);
   for (const part of parts) {
-    const m = /^### \((\w)\)/.exec(part);
+    const m = /^### \((\w+)\)/.exec(part);
     if (m) out[m[1]] = part.trimEnd();
   }
   return out;
@@ -718,7 +758,7 @@ function writeDoc(table) {
   const j = doc.indexOf(end);
   const old = i >= 0 && j > i ? sections(doc.slice(i + begin.length, j)) : {};
   const merged = { ...old, ...sections(table) };
-  const body = [begin, '', machine(), '', ...Object.keys(merged).sort().map((k) => `${merged[k]}\n`), end].join('\n');
+  const body = [begin, '', machine(), '', ...Object.keys(merged).sort((x, y) => (x === 'ab') - (y === 'ab') || x.localeCompare(y)).map((k) => `${merged[k]}\n`), end].join('\n');
   fs.writeFileSync(file, i >= 0 && j > i ? doc.slice(0, i) + body + doc.slice(j + end.length) : `${doc}\n${body}\n`);
   log(`wrote ${path.relative(ROOT, file)}`);
 }
@@ -737,7 +777,7 @@ async function main() {
   const started = new Date();
   const cmd = `make bench${Object.keys(process.env).filter((k) => k.startsWith('BENCH_')).sort().map((k) => ` ${k}=${process.env[k]}`).join('')}`;
   PROVENANCE = `_Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`${cmd}\`: ${CFG.repeats} repeat(s), ${CFG.warmup} s warm-up, ${CFG.measure} s measured, medians._`;
-  for (const bin of [MINGSHI, MSGEN]) if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make bench`);
+  for (const bin of [MINGSHI, MSGEN, ...(MINGSHI_B ? [MINGSHI_B] : [])]) if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make bench`);
   pinDriver();
   const fx = await fixtures();
   const run = { a: scenarioA, b: scenarioB, c: scenarioC, d: scenarioD, e: scenarioE };
