@@ -314,7 +314,7 @@ static void publish_to(struct hub_room *r, struct frame *f, int64_t except_user,
 			continue;
 		if (message_id && message_id <= s->history_upto)
 			continue;
-		s->client->ops->send(s->client, f, false);
+		s->ops->send(s->client, f, false);
 	}
 }
 
@@ -430,6 +430,7 @@ enum err hub_join(struct hub *h, struct client *c, const struct room_ref *ref, i
 	}
 	s->room = r;
 	s->client = c;
+	s->ops = c->ops;
 	s->room_next = r->subs;
 	if (r->subs)
 		r->subs->room_prev = s;

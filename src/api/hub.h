@@ -36,6 +36,9 @@ struct access_memo {
 struct sub {
 	struct hub_room *room;
 	struct client *client;
+	/* client->ops, kept here: publishing to a room of thousands then reads the subscriptions
+	 * alone, not a line of every client's memory as well */
+	const struct client_ops *ops;
 	struct sub *room_prev, *room_next; /* the room's subscribers */
 	struct sub *client_next;	   /* the client's rooms */
 	struct presence_rec *presence;	   /* interval being recorded, or NULL */

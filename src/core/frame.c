@@ -1,12 +1,10 @@
 /* Shared frames; see frame.h. */
 #include "core/frame.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
-#include "core/thread.h"
 
 struct frame *frame_text(const char *text, size_t n)
 {
@@ -30,17 +28,7 @@ struct frame *frame_json(const json_t *v)
 	return f;
 }
 
-void frame_ref(struct frame *f)
+void frame_free(struct frame *f)
 {
-	assert(f->refs > 0 && thread_is(THREAD_SERVICE));
-	f->refs++;
-}
-
-void frame_unref(struct frame *f)
-{
-	if (!f)
-		return;
-	assert(f->refs > 0 && thread_is(THREAD_SERVICE));
-	if (--f->refs == 0)
-		free(f);
+	free(f);
 }

@@ -6,8 +6,11 @@
 #ifndef MINGSHI_CORE_FRAME_H
 #define MINGSHI_CORE_FRAME_H
 
+#include <assert.h>
 #include <jansson.h>
 #include <stddef.h>
+
+#include "core/thread.h"
 
 #define FRAME_PRE 16
 
@@ -30,10 +33,24 @@ static inline const char *frame_body(const struct frame *f)
 	return (const char *)f->data + FRAME_PRE;
 }
 
-/* Takes one more reference to f. */
-void frame_ref(struct frame *f);
+/* Frees f (its last reference is gone). */
+void frame_free(struct frame *f);
+
+/* Takes one more reference to f. Inline: fan-out takes and drops one per subscriber. */
+static inline void frame_ref(struct frame *f)
+{
+	assert(f->refs > 0 && thread_is(THREAD_SERVICE));
+	f->refs++;
+}
 
 /* Drops one reference to f (NULL is ignored); the last frees it. */
-void frame_unref(struct frame *f);
+static inline void frame_unref(struct frame *f)
+{
+	if (!f)
+		return;
+	assert(f->refs > 0 && thread_is(THREAD_SERVICE));
+	if (--f->refs == 0)
+		frame_free(f);
+}
 
 #endif
