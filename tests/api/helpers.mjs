@@ -88,7 +88,10 @@ async function launch(opts) {
   const deadline = Date.now() + 20000;
   const probes = new Map(); // how each failed /healthz probe failed → how often
   for (;;) {
-    if (proc.exitCode !== null) return { error: new Error(`server exited ${proc.exitCode}:\n${output}`) };
+    if (proc.exitCode !== null) {
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      return { error: new Error(`server exited ${proc.exitCode}:\n${output}`) };
+    }
     const certFile = opts.certFile || path.join(dataDir, 'certs', 'cert.pem');
     if (fs.existsSync(certFile)) {
       server.ca = fs.readFileSync(certFile);

@@ -204,6 +204,7 @@ describe('config tls_max "1.2" (the benchmarks compare peers at TLS 1.2)', () =>
       const file = path.join(dir, 'c.json');
       fs.writeFileSync(file, JSON.stringify({ tls_max: v }));
       const r = await runBin(['serve', '--config', file, '--data', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
       assert.equal(r.code, 1, `${v}: ${r.stderr}`);
       assert.match(r.stderr, /tls_max/);
     }
